@@ -1,0 +1,163 @@
+"""The ``loket`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+
+import click
+import httpx
+import uvicorn
+
+from bot import logs, migrate, rasa_server
+from bot.settings import Settings, get_settings
+
+READY_TIMEOUT_SECONDS = 300
+
+
+@click.group()
+def main() -> None:
+    """Loket: citizen assistance chatbot and complaint handler."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the Alembic migrations to LOKET_DATABASE_URL."""
+    settings = get_settings()
+    migrate.upgrade(settings.effective_database_url, revision)
+    click.echo(f"database at revision {revision}")
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Train even if a model for the current data exists.")
+def train(force: bool) -> None:
+    """Train Rasa unless config, domain and data are unchanged since the last training."""
+    settings = get_settings()
+    started = time.monotonic()
+    try:
+        model, trained = rasa_server.train(settings, force=force)
+    except rasa_server.RasaSetupError as error:
+        raise click.ClickException(str(error)) from error
+    verb = f"trained in {time.monotonic() - started:.0f} s" if trained else "up to date"
+    click.echo(f"model {model.name} {verb}")
+
+
+@main.command()
+def run() -> None:
+    """Start Rasa and the app, wait until both are ready, and print where to go."""
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    migrate.upgrade(settings.effective_database_url)
+    try:
+        model, trained = rasa_server.train(settings)
+        if trained:
+            click.echo(f"trained {model.name}")
+        rasa = rasa_server.start(settings, model)
+    except rasa_server.RasaSetupError as error:
+        raise click.ClickException(str(error)) from error
+    try:
+        asyncio.run(_serve(settings, announce=True))
+    finally:
+        rasa_server.stop(rasa)
+
+
+@main.command()
+def serve() -> None:
+    """Start only the app (Rasa runs elsewhere, at LOKET_RASA_URL)."""
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    migrate.upgrade(settings.effective_database_url)
+    asyncio.run(_serve(settings, announce=False))
+
+
+@main.command("rasa")
+def rasa_only() -> None:
+    """Start only the Rasa server (trained first if needed) and wait for it."""
+    settings = get_settings()
+    try:
+        model, _ = rasa_server.train(settings)
+        process = rasa_server.start(settings, model)
+    except rasa_server.RasaSetupError as error:
+        raise click.ClickException(str(error)) from error
+    try:
+        sys.exit(process.wait())
+    finally:
+        rasa_server.stop(process)
+
+
+async def _serve(settings: Settings, announce: bool) -> None:
+    from bot.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    if announce:
+        await _announce_when_ready(settings, serving)
+    await serving
+
+
+async def _announce_when_ready(settings: Settings, serving: asyncio.Task[None]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline and not serving.done():
+            with contextlib.suppress(httpx.HTTPError):
+                health = (await client.get(f"{settings.app_url}/healthz", timeout=2)).json()
+                if health.get("rasa") == "ok" and health.get("database") == "ok":
+                    break
+            await asyncio.sleep(1)
+        else:
+            if not serving.done():
+                click.echo(f"Rasa is not ready after {READY_TIMEOUT_SECONDS} s; see {settings.var_dir}/rasa/rasa.log")
+            return
+    click.echo(
+        "\nLoket is ready.\n"
+        f"  Simulator: {settings.app_url}/simulator\n"
+        f"  Chat API:  POST {settings.app_url}/api/v1/chat  (Authorization: Bearer {settings.secret('api_token')})\n"
+        f"  Health:    {settings.app_url}/healthz    Metrics: {settings.app_url}/metrics\n"
+        "  Terminal chat: .venv/bin/loket chat\n"
+        "Stop with Ctrl-C."
+    )
+
+
+@main.command()
+@click.option("--sender", default="terminal", show_default=True, help="Who you are to Loket.")
+@click.option("--url", default=None, help="Base URL of a running Loket (default: this machine's).")
+def chat(sender: str, url: str | None) -> None:
+    """Chat with a running Loket in the terminal."""
+    settings = get_settings()
+    base = url or settings.app_url
+    headers = {"Authorization": f"Bearer {settings.secret('api_token')}"}
+    click.echo("Type a message (Ctrl-D to quit).")
+    with httpx.Client(base_url=base, headers=headers, timeout=settings.chat_wait_seconds + 5) as client:
+        while True:
+            try:
+                text = input("> ")
+            except EOFError:
+                return
+            if not text.strip():
+                continue
+            try:
+                response = client.post("/api/v1/chat", json={"sender": sender, "text": text})
+            except httpx.HTTPError as error:
+                raise click.ClickException(f"Loket is not reachable at {base}: {error}") from error
+            body = response.json()
+            for reply in body.get("replies", []):
+                click.echo(f"loket: {reply.get('text', '')}")
+                for number, button in enumerate(reply.get("buttons", []), start=1):
+                    click.echo(f"   [{number}] {button['title']}  ({button['payload']})")
+            if "replies" not in body:
+                click.echo(f"({response.status_code}) {body.get('detail', body)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

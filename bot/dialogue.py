@@ -1,0 +1,73 @@
+"""The dialogue worker: takes inbox messages in order per contact, asks Rasa, queues the replies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from bot import messages
+from bot.db import Database, utcnow
+from bot.metrics import ERRORS, TURN_LATENCY
+from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.settings import Settings
+from channels import inbox, queue
+from channels.base import Reply
+from channels.models import InboxMessage
+from channels.workers import QueueWorker
+
+logger = logging.getLogger(__name__)
+
+
+class DialogueWorker(QueueWorker):
+    """Turns inbox messages into queued replies; while Rasa is unavailable, messages wait."""
+
+    name = "dialogue"
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        rasa: RasaClient,
+        on_handled: Callable[[int], None],
+        concurrency: int | None = None,
+    ) -> None:
+        super().__init__(db, settings, concurrency or settings.dialogue_workers)
+        self.rasa = rasa
+        self.on_handled = on_handled
+
+    async def work_once(self, owner: str) -> bool:
+        message = await asyncio.to_thread(
+            queue.claim_next, self.db, InboxMessage, owner, self.settings.lease_seconds
+        )
+        if message is None:
+            return False
+        await self.handle(message, owner)
+        return True
+
+    async def handle(self, message: InboxMessage, owner: str) -> None:
+        """Run one turn for a claimed message."""
+        try:
+            replies = await self.rasa.turn(
+                conversation_id=message.contact.conversation_id,
+                text=message.text,
+                message_id=f"inbox-{message.id}",
+                metadata={"channel": message.channel, **message.payload},
+                retry=message.attempts > 1,
+            )
+        except RasaUnavailable as error:
+            await self._defer(message, owner, error)
+            return
+        if await asyncio.to_thread(inbox.complete, self.db, message, owner, replies):
+            TURN_LATENCY.observe((utcnow() - message.received_at).total_seconds())
+        self.on_handled(message.id)
+
+    async def _defer(self, message: InboxMessage, owner: str, error: RasaUnavailable) -> None:
+        ERRORS.labels(kind="rasa_unavailable").inc()
+        logger.warning("Rasa unavailable for inbox message %s (attempt %s): %s", message.id, message.attempts, error)
+        delay = queue.retry_delay(message.attempts, self.settings.retry_base_seconds, self.settings.retry_max_seconds)
+        notice = Reply(text=messages.text("delay_notice"))
+        await asyncio.to_thread(
+            inbox.defer, self.db, message, owner, delay.total_seconds(), str(error), notice
+        )
+        self.on_handled(message.id)

@@ -1,0 +1,45 @@
+"""Logging set-up that keeps personal data (NIK, phone numbers, e-mail addresses) out of logs (UU 27/2022)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# Order matters: a NIK (16 digits) would otherwise be read as a phone number.
+PATTERNS = (
+    (re.compile(r"(?<!\d)\d{16}(?!\d)"), "[NIK]"),
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[EMAIL]"),
+    (re.compile(r"(?<![\w])(?:\+?62|0)8[\d\s-]{7,13}\d(?!\d)"), "[PHONE]"),
+    (re.compile(r"(?<![\w])\+\d{8,15}(?!\d)"), "[PHONE]"),
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with NIKs, phone numbers and e-mail addresses masked."""
+    for pattern, mask in PATTERNS:
+        text = pattern.sub(mask, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Masks personal data in every record's final message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def configure(level: str) -> None:
+    """Log to stderr with personal data masked, for Loket's and the servers' loggers."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True

@@ -1,0 +1,1 @@
+"""Channels: one module per channel, plus the inbox/outbox pipeline all of them share."""

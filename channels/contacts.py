@@ -1,0 +1,52 @@
+"""Contacts: one per channel identity, with the citizen's messaging preferences."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from bot.db import Database, insert_if_absent, utcnow
+from channels.models import Contact
+
+CONVERSATION_PREFIX = "c"
+
+
+class UnknownContact(LookupError):
+    """No contact has this id or conversation id."""
+
+
+def contact_for(db: Database, channel: str, address: str) -> Contact:
+    """The contact for a channel identity, created on first sight (safe under concurrency)."""
+    with db.session() as session:
+        insert_if_absent(
+            session,
+            Contact.__table__,
+            {"channel": channel, "address": address, "opted_out": False, "created_at": utcnow()},
+            ["channel", "address"],
+        )
+        return session.execute(
+            select(Contact).where(Contact.channel == channel, Contact.address == address)
+        ).scalar_one()
+
+
+def contact_id_of(conversation_id: str) -> int:
+    """The contact id inside a Rasa conversation id (``c42`` -> 42)."""
+    if not conversation_id.startswith(CONVERSATION_PREFIX) or not conversation_id[1:].isdigit():
+        raise UnknownContact(conversation_id)
+    return int(conversation_id[1:])
+
+
+def set_opted_out(db: Database, contact_id: int, opted_out: bool) -> None:
+    """Record whether the contact accepts proactive messages (STOP / MULAI)."""
+    with db.session() as session:
+        changed = session.execute(update(Contact).where(Contact.id == contact_id).values(opted_out=opted_out))
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise UnknownContact(str(contact_id))
+
+
+def get(db: Database, contact_id: int) -> Contact:
+    """One contact by id."""
+    with db.session() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            raise UnknownContact(str(contact_id))
+        return contact

@@ -1,0 +1,117 @@
+"""The inbox: every inbound message is stored here before the provider is acknowledged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from bot.db import Database, insert_if_absent, utcnow
+from channels.contacts import contact_for
+from channels.base import InboundMessage, Reply
+from channels.models import Contact, InboxMessage, OutboxMessage, QueueStatus
+from channels.queue import release
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Where an inbound message went: its inbox row, and False if it was a repeat."""
+
+    inbox_id: int
+    contact_id: int
+    is_new: bool
+
+
+def store(db: Database, message: InboundMessage) -> Stored:
+    """Persist ``message`` once per (channel, provider message id); repeats return the first row."""
+    contact = contact_for(db, message.channel, message.sender)
+    now = utcnow()
+    with db.session() as session:
+        inserted = insert_if_absent(
+            session,
+            InboxMessage.__table__,
+            {
+                "channel": message.channel,
+                "provider_message_id": message.provider_message_id,
+                "contact_id": contact.id,
+                "text": message.text,
+                "payload": message.payload,
+                "status": QueueStatus.PENDING,
+                "attempts": 0,
+                "received_at": now,
+                "available_at": now,
+                "delay_notice_sent": False,
+            },
+            ["channel", "provider_message_id"],
+        )
+        if inserted is None:
+            inbox_id = session.execute(
+                select(InboxMessage.id).where(
+                    InboxMessage.channel == message.channel,
+                    InboxMessage.provider_message_id == message.provider_message_id,
+                )
+            ).scalar_one()
+            return Stored(inbox_id=inbox_id, contact_id=contact.id, is_new=False)
+        session.execute(update(Contact).where(Contact.id == contact.id).values(last_inbound_at=now))
+        return Stored(inbox_id=inserted, contact_id=contact.id, is_new=True)
+
+
+def complete(db: Database, message: InboxMessage, owner: str, replies: list[Reply]) -> bool:
+    """Mark a processed message done and queue its replies, atomically; False if the lease was lost."""
+    with db.session() as session:
+        if not release(session, InboxMessage, message.id, owner, status=QueueStatus.DONE, processed_at=utcnow()):
+            return False
+        session.add_all(_outbox_rows(message, replies, kind="reply"))
+        return True
+
+
+def defer(
+    db: Database, message: InboxMessage, owner: str, delay_seconds: float, error: str, notice: Reply | None
+) -> bool:
+    """Requeue a message the dialogue could not handle yet; queue ``notice`` once per message."""
+    from datetime import timedelta
+
+    with db.session() as session:
+        send_notice = notice is not None and not message.delay_notice_sent
+        released = release(
+            session,
+            InboxMessage,
+            message.id,
+            owner,
+            status=QueueStatus.PENDING,
+            available_at=utcnow() + timedelta(seconds=delay_seconds),
+            last_error=error,
+            delay_notice_sent=message.delay_notice_sent or send_notice,
+        )
+        if released and send_notice and notice is not None:
+            session.add_all(_outbox_rows(message, [notice], kind="notice"))
+        return released
+
+
+def _outbox_rows(message: InboxMessage, replies: list[Reply], kind: str) -> list[OutboxMessage]:
+    now = utcnow()
+    return [
+        OutboxMessage(
+            contact_id=message.contact_id,
+            channel=message.channel,
+            inbox_id=message.id,
+            kind=kind,
+            body=reply.to_body(),
+            status=QueueStatus.PENDING,
+            attempts=0,
+            created_at=now,
+            available_at=now,
+        )
+        for reply in replies
+        if not reply.is_empty
+    ]
+
+
+def replies_to(db: Database, inbox_id: int) -> tuple[str, list[OutboxMessage]]:
+    """The inbox status of a message and the outbox rows queued in answer to it, in order."""
+    with db.session() as session:
+        status = session.execute(select(InboxMessage.status).where(InboxMessage.id == inbox_id)).scalar_one()
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.inbox_id == inbox_id).order_by(OutboxMessage.id)
+        ).all()
+        return status, list(rows)

@@ -1,0 +1,126 @@
+"""Workers that drain the leased queues: a shared loop, and the outbox sender."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from datetime import timedelta
+from collections.abc import Mapping
+
+from bot.db import Database, utcnow
+from bot.metrics import ERRORS, MESSAGES_OUT
+from bot.settings import Settings
+from channels import queue
+from channels.base import PermanentSendError, Sender, TransientSendError
+from channels.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+
+class QueueWorker:
+    """Runs ``concurrency`` loops that claim and handle one message at a time."""
+
+    name = "worker"
+
+    def __init__(self, db: Database, settings: Settings, concurrency: int) -> None:
+        self.db = db
+        self.settings = settings
+        self.concurrency = concurrency
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tell idle loops there is new work (other instances find it by polling)."""
+        self._wakeup.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set."""
+        identity = f"{socket.gethostname()}:{os.getpid()}:{self.name}"
+        await asyncio.gather(*(self._loop(f"{identity}:{n}", stop) for n in range(self.concurrency)))
+
+    async def _loop(self, owner: str, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                worked = await self.work_once(owner)
+            except Exception:
+                # A failure here (database gone, a bug in a handler) must not kill the loop: the
+                # claimed message keeps its lease, which expires, and it is handled again later.
+                logger.exception("%s loop failed; the message will be retried after its lease", self.name)
+                ERRORS.labels(kind=f"{self.name}_loop").inc()
+                worked = False
+            if worked:
+                continue
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wakeup.clear()
+
+    async def work_once(self, owner: str) -> bool:
+        """Claim and handle one message; False when there was nothing to do."""
+        raise NotImplementedError
+
+
+class OutboxWorker(QueueWorker):
+    """Delivers queued replies in order per contact, retrying transient failures with backoff."""
+
+    name = "outbox"
+
+    def __init__(
+        self, db: Database, settings: Settings, senders: Mapping[str, Sender], concurrency: int | None = None
+    ) -> None:
+        super().__init__(db, settings, concurrency or settings.sender_workers)
+        self.senders = senders
+
+    async def work_once(self, owner: str) -> bool:
+        message = await asyncio.to_thread(
+            queue.claim_next, self.db, OutboxMessage, owner, self.settings.lease_seconds
+        )
+        if message is None:
+            return False
+        await self.deliver(message, owner)
+        return True
+
+    async def deliver(self, message: OutboxMessage, owner: str) -> None:
+        """Send one claimed message and record the outcome."""
+        sender = self.senders.get(message.channel)
+        if sender is None:
+            await asyncio.to_thread(
+                queue.fail, self.db, OutboxMessage, message.id, owner, f"no sender for {message.channel}"
+            )
+            ERRORS.labels(kind="no_sender").inc()
+            return
+        try:
+            provider_id = await sender.send(message)
+        except TransientSendError as error:
+            await self._retry_or_fail(message, owner, error)
+            return
+        except PermanentSendError as error:
+            await asyncio.to_thread(queue.fail, self.db, OutboxMessage, message.id, owner, str(error))
+            ERRORS.labels(kind="send_permanent").inc()
+            return
+        await asyncio.to_thread(
+            queue.finish,
+            self.db,
+            OutboxMessage,
+            message.id,
+            owner,
+            sent_at=utcnow(),
+            provider_message_id=provider_id,
+        )
+        MESSAGES_OUT.labels(channel=message.channel).inc()
+
+    async def _retry_or_fail(self, message: OutboxMessage, owner: str, error: TransientSendError) -> None:
+        ERRORS.labels(kind="send_transient").inc()
+        if message.attempts >= self.settings.send_max_attempts:
+            await asyncio.to_thread(
+                queue.fail, self.db, OutboxMessage, message.id, owner, f"gave up after {message.attempts}: {error}"
+            )
+            return
+        delay = queue.retry_delay(
+            message.attempts, self.settings.retry_base_seconds, self.settings.retry_max_seconds
+        )
+        if error.retry_after_seconds is not None:
+            delay = max(delay, timedelta(seconds=error.retry_after_seconds))
+        await asyncio.to_thread(queue.retry_later, self.db, OutboxMessage, message.id, owner, delay, str(error))

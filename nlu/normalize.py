@@ -1,0 +1,96 @@
+"""Indonesian informal-text normaliser, shared by Rasa (as a tokenizer) and catalog retrieval.
+
+Pure Python with no dependencies, because both the app (Python 3.11+) and Rasa (Python 3.10)
+import it. It lower-cases, folds Unicode look-alikes, shortens stretched letters ("pagiii"),
+expands number reduplication ("anak2"), and maps slang and abbreviations through a lexicon
+("gmn" -> "bagaimana", "bkin" -> "buat"). Every token keeps the span of the original text it came
+from, so callers can still point into what the citizen wrote.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+LEXICON_PATH = Path(__file__).with_name("lexicon") / "slang.tsv"
+
+WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
+REDUPLICATED = re.compile(r"^([^\W\d_]{2,})2$")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Standard words spelled with a doubled letter, kept when a stretched spelling collapses onto them.
+DOUBLE_LETTER_WORDS = frozenset(
+    {"maaf", "saat", "taat", "jumat", "manfaat", "sunnah", "allah", "assalamualaikum", "alhamdulillah", "ttd"}
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A normalised word and the span ``[start, end)`` of the original text it came from."""
+
+    text: str
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(path: Path = LEXICON_PATH) -> dict[str, tuple[str, ...]]:
+    """The slang lexicon: informal token -> standard words. Lines are ``informal<TAB>standard``."""
+    lexicon: dict[str, tuple[str, ...]] = {}
+    if not path.exists():
+        return lexicon
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        informal, separator, standard = line.partition("\t")
+        if not separator or not standard.strip():
+            raise ValueError(f"{path}:{number}: expected 'informal<TAB>standard'")
+        lexicon[informal.strip().lower()] = tuple(standard.strip().lower().split())
+    return lexicon
+
+
+def clean(text: str) -> str:
+    """Text with Unicode look-alikes folded and control characters removed; case is kept."""
+    return CONTROL.sub("", unicodedata.normalize("NFKC", text))
+
+
+def unstretch(word: str) -> str:
+    """Collapse letters repeated three or more times ("pagiii" -> "pagi", "maaaaf" -> "maaf")."""
+    if not STRETCHED.search(word):
+        return word
+    doubled = STRETCHED.sub(r"\1\1", word)
+    return doubled if doubled in DOUBLE_LETTER_WORDS else STRETCHED.sub(r"\1", word)
+
+
+def normalize_word(word: str, lexicon: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The standard form(s) of one lower-cased word."""
+    word = unstretch(word)
+    if word in lexicon:
+        return lexicon[word]
+    reduplicated = REDUPLICATED.match(word)
+    if reduplicated:
+        base = reduplicated.group(1)
+        standard = lexicon.get(base, (base,))
+        return (*standard[:-1], f"{standard[-1]}-{standard[-1]}")
+    return (word,)
+
+
+def tokenize(text: str, lexicon: dict[str, tuple[str, ...]] | None = None) -> list[Token]:
+    """Normalised tokens of ``text``, each with its original span (expansions share one span)."""
+    lexicon = load_lexicon() if lexicon is None else lexicon
+    # Spans index the cleaned text, which equals the original unless folding changed its length.
+    lowered = clean(text).lower()
+    tokens: list[Token] = []
+    for match in WORD.finditer(lowered):
+        for word in normalize_word(match.group(), lexicon):
+            tokens.append(Token(word, match.start(), match.end()))
+    return tokens
+
+
+def normalize(text: str, lexicon: dict[str, tuple[str, ...]] | None = None) -> str:
+    """The normalised text as one string of space-separated words."""
+    return " ".join(token.text for token in tokenize(text, lexicon))

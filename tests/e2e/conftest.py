@@ -1,0 +1,115 @@
+"""The real stack for end-to-end tests: the trained Rasa server and the app, each its own process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot import migrate, rasa_server
+from bot.db import Database
+from bot.settings import PROJECT_ROOT, Settings
+
+READY_SECONDS = 240
+_POLL = threading.Event()  # never set: only its timed wait is used between polls
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    """A running Loket: its settings, its Rasa process and its app process."""
+
+    settings: Settings
+    model: Path
+    rasa: subprocess.Popen[bytes] | None
+    app: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return self.settings.app_url
+
+    @property
+    def token(self) -> str:
+        return self.settings.secret("api_token")
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=60)
+
+    def database(self) -> Database:
+        return Database(self.settings.effective_database_url)
+
+    def stop_rasa(self) -> None:
+        assert self.rasa is not None
+        rasa_server.stop(self.rasa)
+        self.rasa = None
+
+    def start_rasa(self) -> None:
+        self.rasa = rasa_server.start(self.settings, self.model)
+
+    def wait_until_ready(self) -> None:
+        wait_for(lambda: _health(self.url).get("rasa") == "ok", READY_SECONDS, f"{self.settings.var_dir}/rasa/rasa.log")
+
+
+def _health(url: str) -> dict[str, str]:
+    try:
+        body: dict[str, str] = httpx.get(f"{url}/healthz", timeout=2).json()
+        return body
+    except httpx.HTTPError:
+        return {}
+
+
+def wait_for(condition, seconds: float, log_hint: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Poll ``condition`` until it holds (a readiness wait, not a timing assertion)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        _POLL.wait(0.2)
+    raise AssertionError(f"condition not met within {seconds} s {log_hint}")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Rasa with the trained model, and the app on an embedded SQLite database."""
+    var_dir = tmp_path_factory.mktemp("stack") / "var"
+    environment = {
+        "LOKET_VAR_DIR": str(var_dir),
+        "LOKET_PORT": str(free_port()),
+        "LOKET_RASA_PORT": str(free_port()),
+        "LOKET_POLL_SECONDS": "0.1",
+        "LOKET_RETRY_BASE_SECONDS": "0.5",
+        "LOKET_RETRY_MAX_SECONDS": "2",
+    }
+    settings = Settings(**{key.removeprefix("LOKET_").lower(): value for key, value in environment.items()})
+    model, _ = rasa_server.train(settings)
+    migrate.upgrade(settings.effective_database_url)
+    rasa = rasa_server.start(settings, model)
+    app_log = (var_dir / "app.log").open("ab")
+    app = subprocess.Popen(
+        [str(PROJECT_ROOT / ".venv" / "bin" / "loket"), "serve"],
+        env={**os.environ, **environment},
+        stdout=app_log,
+        stderr=subprocess.STDOUT,
+    )
+    running = Stack(settings=settings, model=model, rasa=rasa, app=app)
+    try:
+        running.wait_until_ready()
+        yield running
+    finally:
+        app.terminate()
+        app.wait(20)
+        if running.rasa is not None:
+            rasa_server.stop(running.rasa)
