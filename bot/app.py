@@ -75,8 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             stop.set()
-            dialogue.wake()
-            outbox.wake()
             await asyncio.gather(*workers, return_exceptions=True)
             REGISTRY.unregister(collector)
             await rasa.aclose()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+READ_ONLY_OPTION = "loket_read_only"
 
 
 class Base(DeclarativeBase):
@@ -78,7 +82,9 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def _begin_immediate(connection: Any) -> None:
     # SQLite has one writer: taking the write lock at BEGIN avoids deadlocking upgrades
     # from read to write between two workers (https://www.sqlite.org/lang_transaction.html).
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only sessions need no lock: in WAL mode they read a snapshot beside the writer.
+    read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -88,6 +94,14 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
+        # SQLite has one writer. Threads of this process queue for it on a Python lock, which hands
+        # over at once, instead of in SQLite's busy handler, which sleeps up to 100 ms between tries.
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @property
     def is_postgresql(self) -> bool:
@@ -97,7 +111,13 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
-        with self._sessions() as session, session.begin():
+        with self._write_lock, self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for queries only; on SQLite it does not wait for or block writers."""
+        with self._read_sessions() as session, session.begin():
             yield session
 
     def ping(self) -> None:

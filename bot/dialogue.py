@@ -38,7 +38,7 @@ class DialogueWorker(QueueWorker):
 
     async def work_once(self, owner: str) -> bool:
         message = await asyncio.to_thread(
-            queue.claim_next, self.db, InboxMessage, owner, self.settings.lease_seconds
+            queue.claim_next, self.db, InboxMessage, owner, self.settings.lease_seconds, self.clock()
         )
         if message is None:
             return False

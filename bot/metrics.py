@@ -40,7 +40,7 @@ class QueueDepthCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         gauge = GaugeMetricFamily("loket_queue_depth", "Unfinished messages per queue.", labels=["queue", "status"])
-        with self.db.session() as session:
+        with self.db.reading() as session:
             for name, model in (("inbox", InboxMessage), ("outbox", OutboxMessage)):
                 counts = dict(
                     session.execute(

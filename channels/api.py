@@ -8,10 +8,12 @@ replies are stored for the client to collect (also later, through ``GET .../repl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,13 +94,12 @@ class ReplyWaiters:
         if event is not None:
             event.set()
 
-    async def wait(self, inbox_id: int, timeout: float) -> None:
-        """Sleep until notified or ``timeout`` (another instance may handle it, so callers re-check)."""
+    @contextlib.contextmanager
+    def watching(self, inbox_id: int) -> Iterator[asyncio.Event]:
+        """An event set when ``inbox_id`` is handled here; watch before checking, so no notice is lost."""
         event = self._events.setdefault(inbox_id, asyncio.Event())
         try:
-            await asyncio.wait_for(event.wait(), timeout)
-        except TimeoutError:
-            pass
+            yield event
         finally:
             self._events.pop(inbox_id, None)
 
@@ -147,8 +148,16 @@ async def chat(request: Request) -> JSONResponse:
 
 
 async def _await_replies(context: ChatContext, inbox_id: int, message_id: str) -> JSONResponse:
+    with context.waiters.watching(inbox_id) as handled:
+        return await _poll_replies(context, inbox_id, message_id, handled)
+
+
+async def _poll_replies(
+    context: ChatContext, inbox_id: int, message_id: str, handled: asyncio.Event
+) -> JSONResponse:
     deadline = asyncio.get_running_loop().time() + context.wait_seconds
     while True:
+        handled.clear()
         status, rows = await asyncio.to_thread(inbox.replies_to, context.db, inbox_id)
         replies = [_reply_json(row) for row in rows]
         if status in (QueueStatus.DONE, QueueStatus.FAILED):
@@ -160,7 +169,9 @@ async def _await_replies(context: ChatContext, inbox_id: int, message_id: str) -
             return JSONResponse(
                 {"error": "timeout", "detail": messages.text("chat_timeout"), "message_id": message_id}, 504
             )
-        await context.waiters.wait(inbox_id, min(remaining, context.poll_seconds))
+        # Another app instance may handle the message, so re-check at least every poll interval.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(handled.wait(), min(remaining, context.poll_seconds))
 
 
 @router.get("/api/v1/chat/{sender}/replies")
@@ -176,7 +187,7 @@ async def later_replies(request: Request, sender: str, after: int = 0) -> JSONRe
 
 
 def _replies_after(db: Database, sender: str, after: int) -> list[OutboxMessage]:
-    with db.session() as session:
+    with db.reading() as session:
         return list(
             session.scalars(
                 select(OutboxMessage)

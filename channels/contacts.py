@@ -16,6 +16,11 @@ class UnknownContact(LookupError):
 
 def contact_for(db: Database, channel: str, address: str) -> Contact:
     """The contact for a channel identity, created on first sight (safe under concurrency)."""
+    identity = (Contact.channel == channel, Contact.address == address)
+    with db.reading() as session:
+        known = session.execute(select(Contact).where(*identity)).scalar_one_or_none()
+    if known is not None:
+        return known
     with db.session() as session:
         insert_if_absent(
             session,
@@ -23,9 +28,7 @@ def contact_for(db: Database, channel: str, address: str) -> Contact:
             {"channel": channel, "address": address, "opted_out": False, "created_at": utcnow()},
             ["channel", "address"],
         )
-        return session.execute(
-            select(Contact).where(Contact.channel == channel, Contact.address == address)
-        ).scalar_one()
+        return session.execute(select(Contact).where(*identity)).scalar_one()
 
 
 def contact_id_of(conversation_id: str) -> int:

@@ -109,7 +109,7 @@ def _outbox_rows(message: InboxMessage, replies: list[Reply], kind: str) -> list
 
 def replies_to(db: Database, inbox_id: int) -> tuple[str, list[OutboxMessage]]:
     """The inbox status of a message and the outbox rows queued in answer to it, in order."""
-    with db.session() as session:
+    with db.reading() as session:
         status = session.execute(select(InboxMessage.status).where(InboxMessage.id == inbox_id)).scalar_one()
         rows = session.scalars(
             select(OutboxMessage).where(OutboxMessage.inbox_id == inbox_id).order_by(OutboxMessage.id)

@@ -81,18 +81,12 @@ def finish(db: Database, model: type[Queued], row_id: int, owner: str, **values:
 
 
 def retry_later(
-    db: Database, model: type[Queued], row_id: int, owner: str, delay: timedelta, error: str
+    db: Database, model: type[Queued], row_id: int, owner: str, available_at: datetime, error: str
 ) -> bool:
-    """Put a claimed row back in the queue after ``delay``; False if the lease was lost."""
+    """Put a claimed row back in the queue until ``available_at``; False if the lease was lost."""
     with db.session() as session:
         return release(
-            session,
-            model,
-            row_id,
-            owner,
-            status=QueueStatus.PENDING,
-            available_at=utcnow() + delay,
-            last_error=error,
+            session, model, row_id, owner, status=QueueStatus.PENDING, available_at=available_at, last_error=error
         )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
-from datetime import timedelta
-from collections.abc import Mapping
+from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
 
 from bot.db import Database, utcnow
 from bot.metrics import ERRORS, MESSAGES_OUT
@@ -24,15 +25,21 @@ class QueueWorker:
 
     name = "worker"
 
-    def __init__(self, db: Database, settings: Settings, concurrency: int) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, concurrency: int, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.db = db
         self.settings = settings
         self.concurrency = concurrency
-        self._wakeup = asyncio.Event()
+        self.clock = clock
+        # One token wakes one idle loop: waking every loop for one message would only make them
+        # fight over the same row (on SQLite, over the one write lock).
+        self._wakeups: asyncio.Queue[None] = asyncio.Queue(maxsize=concurrency)
 
     def wake(self) -> None:
-        """Tell idle loops there is new work (other instances find it by polling)."""
-        self._wakeup.set()
+        """Tell one idle loop there is new work (other instances find it by polling)."""
+        with contextlib.suppress(asyncio.QueueFull):
+            self._wakeups.put_nowait(None)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set."""
@@ -51,11 +58,8 @@ class QueueWorker:
                 worked = False
             if worked:
                 continue
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self.settings.poll_seconds)
-            except TimeoutError:
-                pass
-            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeups.get(), timeout=self.settings.poll_seconds)
 
     async def work_once(self, owner: str) -> bool:
         """Claim and handle one message; False when there was nothing to do."""
@@ -68,14 +72,19 @@ class OutboxWorker(QueueWorker):
     name = "outbox"
 
     def __init__(
-        self, db: Database, settings: Settings, senders: Mapping[str, Sender], concurrency: int | None = None
+        self,
+        db: Database,
+        settings: Settings,
+        senders: Mapping[str, Sender],
+        concurrency: int | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        super().__init__(db, settings, concurrency or settings.sender_workers)
+        super().__init__(db, settings, concurrency or settings.sender_workers, clock)
         self.senders = senders
 
     async def work_once(self, owner: str) -> bool:
         message = await asyncio.to_thread(
-            queue.claim_next, self.db, OutboxMessage, owner, self.settings.lease_seconds
+            queue.claim_next, self.db, OutboxMessage, owner, self.settings.lease_seconds, self.clock()
         )
         if message is None:
             return False
@@ -106,7 +115,7 @@ class OutboxWorker(QueueWorker):
             OutboxMessage,
             message.id,
             owner,
-            sent_at=utcnow(),
+            sent_at=self.clock(),
             provider_message_id=provider_id,
         )
         MESSAGES_OUT.labels(channel=message.channel).inc()
@@ -123,4 +132,6 @@ class OutboxWorker(QueueWorker):
         )
         if error.retry_after_seconds is not None:
             delay = max(delay, timedelta(seconds=error.retry_after_seconds))
-        await asyncio.to_thread(queue.retry_later, self.db, OutboxMessage, message.id, owner, delay, str(error))
+        await asyncio.to_thread(
+            queue.retry_later, self.db, OutboxMessage, message.id, owner, self.clock() + delay, str(error)
+        )

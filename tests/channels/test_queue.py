@@ -82,9 +82,9 @@ def test_a_retried_message_waits_for_its_backoff_and_keeps_the_contact_blocked(d
     taken = claim(db)
     assert taken is not None
 
-    assert queue.retry_later(db, InboxMessage, taken.id, "w1", timedelta(seconds=10), "Rasa down")
-
     now = utcnow()
+    assert queue.retry_later(db, InboxMessage, taken.id, "w1", now + timedelta(seconds=10), "Rasa down")
+
     assert claim(db, at=now) is None  # neither the retried one nor the one behind it
     again = claim(db, at=now + timedelta(seconds=11))
     assert again is not None and again.id == first.inbox_id and again.last_error == "Rasa down"
