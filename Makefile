@@ -16,6 +16,7 @@ train: setup
 	@$(LOKET) train
 
 test: setup
+	@bin/ensure-browser
 	@$(LOKET) train
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
 

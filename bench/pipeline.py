@@ -123,13 +123,16 @@ def main() -> None:
 
             def through_loket(n: int, text: str) -> None:
                 response = client.post(
-                    f"{app_url}/api/v1/chat", json={"sender": f"bench-{n % 20}", "text": text}, headers=headers
+                    f"{app_url}/api/v1/chat",
+                    json={"sender": f"bench-{n % 20}", "text": text},
+                    headers=headers,
                 )
                 assert response.status_code == 200 and response.json()["replies"], response.text
 
             def straight_to_rasa(n: int, text: str) -> None:
                 response = client.post(
-                    f"{rasa_url}/webhooks/rest/webhook", json={"sender": f"bench-rest-{n % 20}", "message": text}
+                    f"{rasa_url}/webhooks/rest/webhook",
+                    json={"sender": f"bench-rest-{n % 20}", "message": text},
                 )
                 assert response.status_code == 200 and response.json(), response.text
 

@@ -31,6 +31,10 @@ from channels.workers import OutboxWorker
 logger = logging.getLogger(__name__)
 
 SIMULATOR_PAGE = Path(__file__).with_name("static") / "simulator.html"
+# The page's own inline script and style only; no other origin, no framing.
+SIMULATOR_POLICY = (
+    "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+)
 
 
 def senders() -> dict[str, Sender]:
@@ -45,7 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.effective_database_url)
-        rasa = RasaClient(settings.effective_rasa_url, settings.secret("internal_token"), settings.rasa_timeout_seconds)
+        rasa = RasaClient(
+            settings.effective_rasa_url, settings.secret("internal_token"), settings.rasa_timeout_seconds
+        )
         waiters = api.ReplyWaiters()
         outbox = OutboxWorker(db, settings, senders())
 
@@ -89,7 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         logger.error("database error on %s: %s", request.url.path, type(error).__name__)
         ERRORS.labels(kind="database").inc()
         return JSONResponse(
-            {"error": "unavailable", "detail": "The service is temporarily unavailable; try again shortly."}, 503
+            {"error": "unavailable", "detail": "The service is temporarily unavailable; try again shortly."},
+            503,
         )
 
     @app.post("/actions/webhook")
@@ -113,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:
-        """Database and Rasa reachability; 503 only when the database is down (messages can still queue without Rasa)."""
+        """Database and Rasa reachability; 503 only when the database is down (messages still queue)."""
         db: Database = request.app.state.db
         rasa: RasaClient = request.app.state.rasa
         try:
@@ -139,6 +146,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"error": "not_found"}, 404)
         token = json.dumps(request.app.state.chat.token).replace("<", "\\u003c")
         page = SIMULATOR_PAGE.read_text(encoding="utf-8").replace("__LOKET_TOKEN__", token)
-        return HTMLResponse(page, headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"})
+        return HTMLResponse(
+            page,
+            headers={"Content-Security-Policy": SIMULATOR_POLICY},
+        )
 
     return app

@@ -117,12 +117,15 @@ async def _announce_when_ready(settings: Settings, serving: asyncio.Task[None]) 
             await asyncio.sleep(1)
         else:
             if not serving.done():
-                click.echo(f"Rasa is not ready after {READY_TIMEOUT_SECONDS} s; see {settings.var_dir}/rasa/rasa.log")
+                click.echo(
+                    f"Rasa is not ready after {READY_TIMEOUT_SECONDS} s; see {settings.var_dir}/rasa/rasa.log"
+                )
             return
     click.echo(
         "\nLoket is ready.\n"
         f"  Simulator: {settings.app_url}/simulator\n"
-        f"  Chat API:  POST {settings.app_url}/api/v1/chat  (Authorization: Bearer {settings.secret('api_token')})\n"
+        f"  Chat API:  POST {settings.app_url}/api/v1/chat"
+        f"  (Authorization: Bearer {settings.secret('api_token')})\n"
         f"  Health:    {settings.app_url}/healthz    Metrics: {settings.app_url}/metrics\n"
         "  Terminal chat: .venv/bin/loket chat\n"
         "Stop with Ctrl-C."

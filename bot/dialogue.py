@@ -12,7 +12,7 @@ from bot.metrics import ERRORS, TURN_LATENCY
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.settings import Settings
 from channels import inbox, queue
-from channels.base import Reply
+from channels.base import NUMBERED_CHOICE, Reply, numbered_choice
 from channels.models import InboxMessage
 from channels.workers import QueueWorker
 
@@ -47,12 +47,13 @@ class DialogueWorker(QueueWorker):
 
     async def handle(self, message: InboxMessage, owner: str) -> None:
         """Run one turn for a claimed message."""
+        text = await self._with_choice_resolved(message)
         try:
             replies = await self.rasa.turn(
                 conversation_id=message.contact.conversation_id,
-                text=message.text,
+                text=text,
                 message_id=f"inbox-{message.id}",
-                metadata={"channel": message.channel, **message.payload},
+                metadata={"channel": message.channel, "original_text": message.text, **message.payload},
                 retry=message.attempts > 1,
             )
         except RasaUnavailable as error:
@@ -62,10 +63,22 @@ class DialogueWorker(QueueWorker):
             TURN_LATENCY.observe((utcnow() - message.received_at).total_seconds())
         self.on_handled(message.id)
 
+    async def _with_choice_resolved(self, message: InboxMessage) -> str:
+        """A bare number answering a menu ("2") becomes the payload of that choice."""
+        if not NUMBERED_CHOICE.match(message.text):
+            return message.text
+        offered = await asyncio.to_thread(inbox.last_offered_buttons, self.db, message.contact_id, message.id)
+        chosen = numbered_choice(message.text, offered)
+        return chosen.payload if chosen else message.text
+
     async def _defer(self, message: InboxMessage, owner: str, error: RasaUnavailable) -> None:
         ERRORS.labels(kind="rasa_unavailable").inc()
-        logger.warning("Rasa unavailable for inbox message %s (attempt %s): %s", message.id, message.attempts, error)
-        delay = queue.retry_delay(message.attempts, self.settings.retry_base_seconds, self.settings.retry_max_seconds)
+        logger.warning(
+            "Rasa unavailable for inbox message %s (attempt %s): %s", message.id, message.attempts, error
+        )
+        delay = queue.retry_delay(
+            message.attempts, self.settings.retry_base_seconds, self.settings.retry_max_seconds
+        )
         notice = Reply(text=messages.text("delay_notice"))
         await asyncio.to_thread(
             inbox.defer, self.db, message, owner, delay.total_seconds(), str(error), notice

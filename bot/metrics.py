@@ -39,7 +39,9 @@ class QueueDepthCollector(Collector):
         self.db = db
 
     def collect(self) -> Iterator[Metric]:
-        gauge = GaugeMetricFamily("loket_queue_depth", "Unfinished messages per queue.", labels=["queue", "status"])
+        gauge = GaugeMetricFamily(
+            "loket_queue_depth", "Unfinished messages per queue.", labels=["queue", "status"]
+        )
         with self.db.reading() as session:
             for name, model in (("inbox", InboxMessage), ("outbox", OutboxMessage)):
                 counts = dict(

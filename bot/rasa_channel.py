@@ -71,7 +71,9 @@ class LoketInput(InputChannel):
         return webhook
 
 
-async def _replies_already_given(agent: Any, sender: Text, message_id: Text) -> Optional[List[Dict[Text, Any]]]:
+async def _replies_already_given(
+    agent: Any, sender: Text, message_id: Text
+) -> Optional[List[Dict[Text, Any]]]:
     """The bot messages that followed the user message ``message_id``, or None if it was never seen."""
     tracker = await agent.tracker_store.retrieve(sender)
     if tracker is None:

@@ -47,7 +47,9 @@ def rasa_executable(settings: Settings) -> Path:
     """The ``rasa`` command of the Rasa environment."""
     executable = settings.rasa_venv / "bin" / "rasa"
     if not executable.exists():
-        raise RasaSetupError(f"Rasa is not installed in {settings.rasa_venv}: run 'make run' or 'bin/ensure-env rasa'.")
+        raise RasaSetupError(
+            f"Rasa is not installed in {settings.rasa_venv}: run 'make run' or 'bin/ensure-env rasa'."
+        )
     return executable
 
 
@@ -80,7 +82,9 @@ def train(settings: Settings, force: bool = False) -> tuple[Path, bool]:
     log = settings.var_dir / "rasa" / "train.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as output:
-        result = subprocess.run(command, cwd=PROJECT_ROOT, env=rasa_environment(), stdout=output, stderr=output)
+        result = subprocess.run(
+            command, cwd=PROJECT_ROOT, env=rasa_environment(), stdout=output, stderr=output
+        )
     if result.returncode != 0 or not target.exists():
         raise RasaSetupError(f"Rasa training failed (exit {result.returncode}); see {log}.")
     return target, True
@@ -166,4 +170,3 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-

@@ -18,8 +18,12 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Interface the app listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port of the app (webhooks, consoles, API).")
-    rasa_port: int = Field(5005, ge=1, le=65535, description="Port of the Rasa server (always bound to 127.0.0.1).")
-    rasa_url: str = Field("", description="Base URL of the Rasa server; empty means http://127.0.0.1:{rasa_port}.")
+    rasa_port: int = Field(
+        5005, ge=1, le=65535, description="Port of the Rasa server (always bound to 127.0.0.1)."
+    )
+    rasa_url: str = Field(
+        "", description="Base URL of the Rasa server; empty means http://127.0.0.1:{rasa_port}."
+    )
     database_url: str = Field(
         "", description="SQLAlchemy URL of the app database; empty means SQLite at {var_dir}/loket.db."
     )
@@ -32,14 +36,18 @@ class Settings(BaseSettings):
     )
     internal_token: SecretStr = Field(
         SecretStr(""),
-        description="Shared secret between the app and Rasa (both directions); empty means a random one kept in {var_dir}.",
+        description="Secret shared by the app and Rasa (both ways); empty means a random one in {var_dir}.",
     )
-    var_dir: Path = Field(PROJECT_ROOT / "var", description="Directory for the SQLite files, logs and secrets.")
+    var_dir: Path = Field(
+        PROJECT_ROOT / "var", description="Directory for the SQLite files, logs and secrets."
+    )
     models_dir: Path = Field(PROJECT_ROOT / "models", description="Directory of trained Rasa models.")
-    rasa_venv: Path = Field(PROJECT_ROOT / ".venv-rasa", description="Python 3.10 environment that runs Rasa.")
+    rasa_venv: Path = Field(
+        PROJECT_ROOT / ".venv-rasa", description="Python 3.10 environment that runs Rasa."
+    )
     rasa_tracker_store_url: str = Field(
         "",
-        description="SQLAlchemy URL of Rasa's tracker store; empty means SQLite at {var_dir}/rasa/tracker.db.",
+        description="SQLAlchemy URL of Rasa's tracker store; empty means SQLite {var_dir}/rasa/tracker.db.",
     )
     rasa_lock_store_url: str = Field(
         "", description="redis://host:port/db for Rasa's lock store; empty means in-memory (one Rasa only)."

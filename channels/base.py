@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -62,6 +63,18 @@ class Reply:
     def is_empty(self) -> bool:
         """Whether there is nothing to send."""
         return not (self.text.strip() or self.buttons or self.custom)
+
+
+NUMBERED_CHOICE = re.compile(r"^\s*#?(\d{1,2})\s*[.)]?\s*$")
+
+
+def numbered_choice(text: str, buttons: list[Button]) -> Button | None:
+    """The button a reply like "2" or "2." picks from the last choices offered, if any."""
+    match = NUMBERED_CHOICE.match(text)
+    if match is None:
+        return None
+    index = int(match.group(1)) - 1
+    return buttons[index] if 0 <= index < len(buttons) else None
 
 
 class SendError(Exception):

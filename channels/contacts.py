@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any
+
+from sqlalchemy import CursorResult, select, update
 
 from bot.db import Database, insert_if_absent, utcnow
 from channels.models import Contact
@@ -41,8 +43,10 @@ def contact_id_of(conversation_id: str) -> int:
 def set_opted_out(db: Database, contact_id: int, opted_out: bool) -> None:
     """Record whether the contact accepts proactive messages (STOP / MULAI)."""
     with db.session() as session:
-        changed = session.execute(update(Contact).where(Contact.id == contact_id).values(opted_out=opted_out))
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
+        changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Contact).where(Contact.id == contact_id).values(opted_out=opted_out)
+        )
+        if changed.rowcount != 1:
             raise UnknownContact(str(contact_id))
 
 

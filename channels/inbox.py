@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from bot.db import Database, insert_if_absent, utcnow
+from channels.base import Button, InboundMessage, Reply
 from channels.contacts import contact_for
-from channels.base import InboundMessage, Reply
 from channels.models import Contact, InboxMessage, OutboxMessage, QueueStatus
 from channels.queue import release
 
@@ -59,7 +59,9 @@ def store(db: Database, message: InboundMessage) -> Stored:
 def complete(db: Database, message: InboxMessage, owner: str, replies: list[Reply]) -> bool:
     """Mark a processed message done and queue its replies, atomically; False if the lease was lost."""
     with db.session() as session:
-        if not release(session, InboxMessage, message.id, owner, status=QueueStatus.DONE, processed_at=utcnow()):
+        if not release(
+            session, InboxMessage, message.id, owner, status=QueueStatus.DONE, processed_at=utcnow()
+        ):
             return False
         session.add_all(_outbox_rows(message, replies, kind="reply"))
         return True
@@ -105,6 +107,22 @@ def _outbox_rows(message: InboxMessage, replies: list[Reply], kind: str) -> list
         for reply in replies
         if not reply.is_empty
     ]
+
+
+def last_offered_buttons(db: Database, contact_id: int, before_inbox_id: int) -> list[Button]:
+    """The choices of the last reply sent to a contact before a message, for numbered answers ("2")."""
+    with db.reading() as session:
+        body = session.scalar(
+            select(OutboxMessage.body)
+            .where(
+                OutboxMessage.contact_id == contact_id,
+                OutboxMessage.kind == "reply",
+                OutboxMessage.inbox_id < before_inbox_id,
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+    return list(Reply.from_body(body).buttons) if body else []
 
 
 def replies_to(db: Database, inbox_id: int) -> tuple[str, list[OutboxMessage]]:

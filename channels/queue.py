@@ -10,9 +10,9 @@ guarded UPDATE, so a row is never held by two workers at once.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.db import Database, utcnow
@@ -57,7 +57,7 @@ def claim_next(
         candidates = candidates.with_for_update(skip_locked=True, of=model)
     with db.session() as session:
         for row_id in session.scalars(candidates).all():
-            claimed = session.execute(
+            claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
                 update(model)
                 .where(model.id == row_id, _claimable(model, now))
                 .values(
@@ -67,7 +67,7 @@ def claim_next(
                     attempts=model.attempts + 1,
                 )
             )
-            if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            if claimed.rowcount == 1:
                 return session.execute(
                     select(model).where(model.id == row_id).execution_options(populate_existing=True)
                 ).scalar_one()
@@ -86,7 +86,13 @@ def retry_later(
     """Put a claimed row back in the queue until ``available_at``; False if the lease was lost."""
     with db.session() as session:
         return release(
-            session, model, row_id, owner, status=QueueStatus.PENDING, available_at=available_at, last_error=error
+            session,
+            model,
+            row_id,
+            owner,
+            status=QueueStatus.PENDING,
+            available_at=available_at,
+            last_error=error,
         )
 
 
@@ -96,11 +102,9 @@ def fail(db: Database, model: type[Queued], row_id: int, owner: str, error: str)
         return release(session, model, row_id, owner, status=QueueStatus.FAILED, last_error=error)
 
 
-def release(
-    session: Session, model: type[Queued], row_id: int, owner: str, **values: object
-) -> bool:
+def release(session: Session, model: type[Queued], row_id: int, owner: str, **values: object) -> bool:
     """Within ``session``, let go of a claimed row with new ``values``; False if the lease was lost."""
-    result = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(model)
         .where(model.id == row_id, model.status == QueueStatus.PROCESSING, model.lease_owner == owner)
         .values(lease_owner=None, lease_expires_at=None, **values)

@@ -7,8 +7,8 @@ import contextlib
 import logging
 import os
 import socket
-from datetime import datetime, timedelta
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 
 from bot.db import Database, utcnow
 from bot.metrics import ERRORS, MESSAGES_OUT
@@ -124,7 +124,12 @@ class OutboxWorker(QueueWorker):
         ERRORS.labels(kind="send_transient").inc()
         if message.attempts >= self.settings.send_max_attempts:
             await asyncio.to_thread(
-                queue.fail, self.db, OutboxMessage, message.id, owner, f"gave up after {message.attempts}: {error}"
+                queue.fail,
+                self.db,
+                OutboxMessage,
+                message.id,
+                owner,
+                f"gave up after {message.attempts}: {error}",
             )
             return
         delay = queue.retry_delay(

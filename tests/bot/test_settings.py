@@ -45,7 +45,9 @@ def test_an_invalid_port_is_refused_with_the_field_named(monkeypatch: pytest.Mon
         Settings()
 
 
-def test_an_unset_secret_is_generated_once_and_kept_private(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_an_unset_secret_is_generated_once_and_kept_private(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("LOKET_API_TOKEN", raising=False)
     settings = Settings(var_dir=tmp_path)
 

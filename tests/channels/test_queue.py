@@ -33,7 +33,9 @@ def test_a_repeated_provider_id_is_stored_once(db: Database) -> None:
 
 def test_the_same_id_on_another_channel_is_a_different_message(db: Database) -> None:
     inbox.store(db, message("alice", "m-1"))
-    other = inbox.store(db, InboundMessage(channel="other", provider_message_id="m-1", sender="alice", text="x"))
+    other = inbox.store(
+        db, InboundMessage(channel="other", provider_message_id="m-1", sender="alice", text="x")
+    )
 
     assert other.is_new
 
@@ -171,3 +173,22 @@ def test_outbox_rows_follow_the_same_rules(db: Database) -> None:
     queue.finish(db, OutboxMessage, first.id, "s1")
     second = queue.claim_next(db, OutboxMessage, "s2", lease_seconds=30)
     assert second is not None and second.body["text"] == "dua"
+
+
+def test_a_bare_number_picks_from_the_last_choices_offered(db: Database) -> None:
+    from channels.base import Button, numbered_choice
+
+    menu = inbox.store(db, message("alice", "a1"))
+    taken = claim(db)
+    assert taken is not None
+    choices = (Button("Info layanan", "/ask_howto"), Button("Buat pengaduan", "/file_complaint"))
+    inbox.complete(db, taken, "w1", [Reply(text="Pilih:", buttons=choices)])
+    answer = inbox.store(db, message("alice", "a2", "2"))
+
+    offered = inbox.last_offered_buttons(db, menu.contact_id, answer.inbox_id)
+
+    assert numbered_choice("2", offered) == choices[1]
+    assert numbered_choice(" 1. ", offered) == choices[0]
+    assert numbered_choice("3", offered) is None
+    assert numbered_choice("2 kali", offered) is None
+    assert inbox.last_offered_buttons(db, menu.contact_id, menu.inbox_id) == []

@@ -110,7 +110,9 @@ async def test_retry_after_from_the_provider_is_honoured(db: Database, settings:
     assert rows(db)[0].available_at == clock.now + timedelta(seconds=120)
 
 
-async def test_a_permanent_failure_stops_retrying_and_unblocks_the_contact(db: Database, settings: Settings) -> None:
+async def test_a_permanent_failure_stops_retrying_and_unblocks_the_contact(
+    db: Database, settings: Settings
+) -> None:
     provider = ScriptedProvider(PermanentSendError("21211 invalid number"))
     queue_replies(db, "alice", "satu", "dua")
 

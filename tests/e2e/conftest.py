@@ -60,7 +60,11 @@ class Stack:
         self.rasa = rasa_server.start(self.settings, self.model)
 
     def wait_until_ready(self) -> None:
-        wait_for(lambda: _health(self.url).get("rasa") == "ok", READY_SECONDS, f"{self.settings.var_dir}/rasa/rasa.log")
+        wait_for(
+            lambda: _health(self.url).get("rasa") == "ok",
+            READY_SECONDS,
+            f"{self.settings.var_dir}/rasa/rasa.log",
+        )
 
 
 def _health(url: str) -> dict[str, str]:

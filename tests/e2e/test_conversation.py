@@ -134,7 +134,9 @@ def test_a_message_sent_while_rasa_is_down_is_answered_once_after_it_returns(sta
     assert _user_turns(stack, sender) == 1
     db = stack.database()
     with db.session() as session:
-        statuses = session.scalars(select(InboxMessage.status).join(Contact).where(Contact.address == sender)).all()
+        statuses = session.scalars(
+            select(InboxMessage.status).join(Contact).where(Contact.address == sender)
+        ).all()
     db.dispose()
     assert statuses == ["done"]
 
@@ -147,3 +149,12 @@ def test_metrics_count_messages_and_turns(stack: Stack) -> None:
     assert 'loket_messages_in_total{channel="api"}' in metrics
     assert "loket_turn_latency_seconds_count" in metrics
     assert 'loket_queue_depth{queue="inbox",status="pending"}' in metrics
+
+
+def test_answering_the_menu_with_its_number_picks_that_choice(stack: Stack) -> None:
+    sender = new_sender()
+    with stack.client() as client:
+        say(client, sender, "halo")
+        body = say(client, sender, "4")
+
+    assert "petugas" in texts(body)
