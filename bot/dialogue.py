@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -35,6 +36,27 @@ class DialogueWorker(QueueWorker):
         super().__init__(db, settings, concurrency or settings.dialogue_workers)
         self.rasa = rasa
         self.on_handled = on_handled
+        self._rasa_down = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set, and bring waiting messages forward as soon as Rasa is back."""
+        await asyncio.gather(super().run(stop), self._watch_recovery(stop))
+
+    async def _watch_recovery(self, stop: asyncio.Event) -> None:
+        # Deferred messages back off up to LOKET_RETRY_MAX_SECONDS; without this watch a citizen
+        # could wait that long after Rasa has already recovered.
+        while not stop.is_set():
+            if not self._rasa_down.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._rasa_down.wait(), self.settings.poll_seconds)
+            elif await self.rasa.is_ready():
+                self._rasa_down.clear()
+                released = await asyncio.to_thread(inbox.release_deferred, self.db, self.clock())
+                logger.info("Rasa is reachable again; %s waiting message(s) released", released)
+                for _ in range(min(released, self.concurrency)):
+                    self.wake()
+            else:
+                await asyncio.sleep(self.settings.poll_seconds)
 
     async def work_once(self, owner: str) -> bool:
         message = await asyncio.to_thread(
@@ -72,6 +94,7 @@ class DialogueWorker(QueueWorker):
         return chosen.payload if chosen else message.text
 
     async def _defer(self, message: InboxMessage, owner: str, error: RasaUnavailable) -> None:
+        self._rasa_down.set()
         ERRORS.labels(kind="rasa_unavailable").inc()
         logger.warning(
             "Rasa unavailable for inbox message %s (attempt %s): %s", message.id, message.attempts, error

@@ -43,3 +43,5 @@ def configure(level: str) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # One line per outgoing HTTP request (health checks, Rasa calls) is noise at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from bot.db import Database, insert_if_absent, utcnow
 from channels.base import Button, InboundMessage, Reply
@@ -71,8 +73,6 @@ def defer(
     db: Database, message: InboxMessage, owner: str, delay_seconds: float, error: str, notice: Reply | None
 ) -> bool:
     """Requeue a message the dialogue could not handle yet; queue ``notice`` once per message."""
-    from datetime import timedelta
-
     with db.session() as session:
         send_notice = notice is not None and not message.delay_notice_sent
         released = release(
@@ -107,6 +107,21 @@ def _outbox_rows(message: InboxMessage, replies: list[Reply], kind: str) -> list
         for reply in replies
         if not reply.is_empty
     ]
+
+
+def release_deferred(db: Database, now: datetime) -> int:
+    """Make every message waiting for a retry due now (the dialogue is back); returns how many."""
+    with db.session() as session:
+        released: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(InboxMessage)
+            .where(
+                InboxMessage.status == QueueStatus.PENDING,
+                InboxMessage.available_at > now,
+                InboxMessage.last_error.is_not(None),
+            )
+            .values(available_at=now)
+        )
+        return released.rowcount
 
 
 def last_offered_buttons(db: Database, contact_id: int, before_inbox_id: int) -> list[Button]:

@@ -192,3 +192,17 @@ def test_a_bare_number_picks_from_the_last_choices_offered(db: Database) -> None
     assert numbered_choice("3", offered) is None
     assert numbered_choice("2 kali", offered) is None
     assert inbox.last_offered_buttons(db, menu.contact_id, menu.inbox_id) == []
+
+
+def test_releasing_deferred_messages_makes_them_due_at_once(db: Database) -> None:
+    stored = inbox.store(db, message("alice", "a1"))
+    fresh = inbox.store(db, message("bob", "b1"))
+    taken = claim(db)
+    assert taken is not None and taken.id == stored.inbox_id
+    inbox.defer(db, taken, "w1", delay_seconds=600, error="Rasa down", notice=None)
+    now = utcnow()
+
+    assert inbox.release_deferred(db, now) == 1  # bob's message was never deferred
+
+    due = [claim(db, "w2", at=now), claim(db, "w3", at=now)]
+    assert sorted(m.id for m in due if m) == sorted([stored.inbox_id, fresh.inbox_id])

@@ -94,8 +94,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "LOKET_PORT": str(free_port()),
         "LOKET_RASA_PORT": str(free_port()),
         "LOKET_POLL_SECONDS": "0.1",
-        "LOKET_RETRY_BASE_SECONDS": "0.5",
-        "LOKET_RETRY_MAX_SECONDS": "2",
+        # Long retry delays, so a message waiting for Rasa is answered soon after Rasa is back only
+        # because the worker notices the recovery, not because its retry happens to come due.
+        "LOKET_RETRY_BASE_SECONDS": "60",
+        "LOKET_RETRY_MAX_SECONDS": "120",
+        "LOKET_CHAT_WAIT_SECONDS": "5",
     }
     settings = Settings(**{key.removeprefix("LOKET_").lower(): value for key, value in environment.items()})
     model, _ = rasa_server.train(settings)
