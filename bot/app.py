@@ -88,7 +88,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Loket", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(api.router)
-    app.state.settings = settings
 
     @app.exception_handler(SQLAlchemyError)
     async def database_down(request: Request, error: SQLAlchemyError) -> JSONResponse:

@@ -20,10 +20,11 @@ from channels.workers import QueueWorker
 logger = logging.getLogger(__name__)
 
 
-class DialogueWorker(QueueWorker):
+class DialogueWorker(QueueWorker[InboxMessage]):
     """Turns inbox messages into queued replies; while Rasa is unavailable, messages wait."""
 
     name = "dialogue"
+    model = InboxMessage
 
     def __init__(
         self,
@@ -57,15 +58,6 @@ class DialogueWorker(QueueWorker):
                     self.wake()
             else:
                 await asyncio.sleep(self.settings.poll_seconds)
-
-    async def work_once(self, owner: str) -> bool:
-        message = await asyncio.to_thread(
-            queue.claim_next, self.db, InboxMessage, owner, self.settings.lease_seconds, self.clock()
-        )
-        if message is None:
-            return False
-        await self.handle(message, owner)
-        return True
 
     async def handle(self, message: InboxMessage, owner: str) -> None:
         """Run one turn for a claimed message."""

@@ -13,7 +13,7 @@ import hmac
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,7 +113,7 @@ class ChatContext:
     waiters: ReplyWaiters
     wait_seconds: float
     poll_seconds: float
-    wake_dialogue: Any
+    wake_dialogue: Callable[[], None]
 
 
 def _context(request: Request) -> ChatContext:

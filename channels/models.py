@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from bot.db import Base, UTCDateTime, utcnow
 
@@ -43,7 +43,25 @@ class Contact(Base):
         return f"c{self.id}"  # parsed back by channels.contacts.contact_id_of
 
 
-class InboxMessage(Base):
+class QueuedMixin:
+    """The columns that make a table a leased work queue (see channels/queue.py)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default=QueueStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    @declared_attr
+    def contact(cls) -> Mapped[Contact]:
+        return relationship(Contact, lazy="joined")
+
+
+class InboxMessage(QueuedMixin, Base):
     """A message received from a citizen, stored before the provider is acknowledged."""
 
     __tablename__ = "inbox_messages"
@@ -53,26 +71,15 @@ class InboxMessage(Base):
         Index("ix_inbox_status_available", "status", "available_at"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(32))
     provider_message_id: Mapped[str] = mapped_column(String(128))
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default=QueueStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    lease_owner: Mapped[str | None] = mapped_column(String(64))
-    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delay_notice_sent: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_error: Mapped[str | None] = mapped_column(Text)
-
-    contact: Mapped[Contact] = relationship(lazy="joined")
 
 
-class OutboxMessage(Base):
+class OutboxMessage(QueuedMixin, Base):
     """A reply waiting to be delivered (or delivered) to a contact on its channel."""
 
     __tablename__ = "outbox_messages"
@@ -82,20 +89,9 @@ class OutboxMessage(Base):
         Index("ix_outbox_inbox", "inbox_id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
-    channel: Mapped[str] = mapped_column(String(32))
     inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_messages.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(16), default="reply", doc="reply | notice")
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default=QueueStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    lease_owner: Mapped[str | None] = mapped_column(String(64))
-    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
-    last_error: Mapped[str | None] = mapped_column(Text)
-
-    contact: Mapped[Contact] = relationship(lazy="joined")

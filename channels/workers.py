@@ -9,6 +9,7 @@ import os
 import socket
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Generic
 
 from bot.db import Database, utcnow
 from bot.metrics import ERRORS, MESSAGES_OUT
@@ -16,14 +17,16 @@ from bot.settings import Settings
 from channels import queue
 from channels.base import PermanentSendError, Sender, TransientSendError
 from channels.models import OutboxMessage
+from channels.queue import Queued
 
 logger = logging.getLogger(__name__)
 
 
-class QueueWorker:
+class QueueWorker(Generic[Queued]):
     """Runs ``concurrency`` loops that claim and handle one message at a time."""
 
     name = "worker"
+    model: type[Queued]
 
     def __init__(
         self, db: Database, settings: Settings, concurrency: int, clock: Callable[[], datetime] = utcnow
@@ -63,13 +66,24 @@ class QueueWorker:
 
     async def work_once(self, owner: str) -> bool:
         """Claim and handle one message; False when there was nothing to do."""
+        message = await asyncio.to_thread(
+            queue.claim_next, self.db, self.model, owner, self.settings.lease_seconds, self.clock()
+        )
+        if message is None:
+            return False
+        await self.handle(message, owner)
+        return True
+
+    async def handle(self, message: Queued, owner: str) -> None:
+        """Do the work of one claimed message and release it (done, retry or failed)."""
         raise NotImplementedError
 
 
-class OutboxWorker(QueueWorker):
+class OutboxWorker(QueueWorker[OutboxMessage]):
     """Delivers queued replies in order per contact, retrying transient failures with backoff."""
 
     name = "outbox"
+    model = OutboxMessage
 
     def __init__(
         self,
@@ -82,16 +96,7 @@ class OutboxWorker(QueueWorker):
         super().__init__(db, settings, concurrency or settings.sender_workers, clock)
         self.senders = senders
 
-    async def work_once(self, owner: str) -> bool:
-        message = await asyncio.to_thread(
-            queue.claim_next, self.db, OutboxMessage, owner, self.settings.lease_seconds, self.clock()
-        )
-        if message is None:
-            return False
-        await self.deliver(message, owner)
-        return True
-
-    async def deliver(self, message: OutboxMessage, owner: str) -> None:
+    async def handle(self, message: OutboxMessage, owner: str) -> None:
         """Send one claimed message and record the outcome."""
         sender = self.senders.get(message.channel)
         if sender is None:
