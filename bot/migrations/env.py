@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import channels.models  # noqa: F401  (registers the tables on Base.metadata)
+import catalog.models  # noqa: F401  (registers the tables on Base.metadata)
+import channels.models  # noqa: F401
 from bot.db import Base, make_engine
 from bot.settings import get_settings
 

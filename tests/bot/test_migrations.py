@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import channels.models  # noqa: F401  (registers the tables)
+import catalog.models  # noqa: F401  (registers the tables)
+import channels.models  # noqa: F401
 from bot.db import Base, Database
 
 

@@ -1,0 +1,1 @@
+"""The unified service catalog: content, storage, hybrid retrieval and answers."""

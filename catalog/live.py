@@ -1,0 +1,108 @@
+"""The catalog as the running bot sees it: built from the database, rebuilt when an entry changes.
+
+Publishing a new version of an entry changes the catalog's generation; the next question notices
+and the index is rebuilt (only changed rows are embedded again), so no Rasa retraining and no
+restart is needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from bot.db import Database
+from bot.settings import PROJECT_ROOT, Settings
+from catalog import store
+from catalog.encoders import CachedEncoder, Encoder, load
+from catalog.index import CatalogIndex
+from catalog.retrieval import Retrieval, Retriever
+from catalog.schema import ServiceContent
+
+logger = logging.getLogger(__name__)
+
+CONTENT_DIR = PROJECT_ROOT / "catalog" / "content"
+NLU_DATA = PROJECT_ROOT / "nlu" / "data" / "nlu.yml"
+
+
+def off_topic_examples(path: Path = NLU_DATA) -> list[str]:
+    """The out_of_scope examples Rasa is trained on: what a service question is not."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [
+        line.strip()[2:].strip()
+        for block in data["nlu"]
+        if block.get("intent") == "out_of_scope"
+        for line in block["examples"].splitlines()
+        if line.strip().startswith("- ")
+    ]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One built index and the catalog generation it was built from."""
+
+    generation: tuple[int, datetime | None]
+    retriever: Retriever
+    entries: dict[str, ServiceContent]
+    built_seconds: float
+
+
+class LiveCatalog:
+    """Answers retrieval questions from the current published catalog."""
+
+    def __init__(self, db: Database, encoder: Encoder, cache_file: Path | None = None) -> None:
+        self.db = db
+        self.encoder = encoder
+        self._rows = CachedEncoder(encoder, cache_file)
+        self._off_topic = off_topic_examples()
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> LiveCatalog:
+        """The live catalog with the encoder the settings name, caching vectors under var/."""
+        encoder = load(settings.encoder_backend, settings.encoder_model, settings.encoder_prefix)
+        cache = settings.var_dir / "cache" / f"vectors-{encoder.name.replace('/', '_').replace(':', '_')}.npz"
+        return cls(db, encoder, cache)
+
+    def current(self) -> Snapshot:
+        """The snapshot for the catalog as it is now, rebuilding if an entry changed."""
+        generation = store.generation(self.db)
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.generation == generation:
+            return snapshot
+        with self._lock:
+            if self._snapshot is None or self._snapshot.generation != generation:
+                self._snapshot = self._build(generation)
+            return self._snapshot
+
+    def _build(self, generation: tuple[int, datetime | None]) -> Snapshot:
+        started = time.perf_counter()
+        entries = store.all_entries(self.db, published_only=True)
+        index = CatalogIndex(entries, self.encoder, row_encoder=self._rows)
+        self._rows.save()
+        seconds = time.perf_counter() - started
+        logger.info("catalog index built: %s services in %.2f s", len(entries), seconds)
+        retriever = Retriever(index, self._off_topic)
+        return Snapshot(generation, retriever, {entry.id: entry for entry in entries}, seconds)
+
+    def retrieve(self, question: str) -> Retrieval:
+        """What to answer for ``question`` from the current catalog."""
+        return self.current().retriever.retrieve(question)
+
+    def entry(self, service_id: str) -> ServiceContent | None:
+        """A published entry by id, or None."""
+        return self.current().entries.get(service_id)
+
+
+def ensure_imported(db: Database, folder: Path = CONTENT_DIR) -> store.ImportReport | None:
+    """Import the shipped content when the database has no catalog yet (first run)."""
+    count, _ = store.generation(db)
+    if count:
+        return None
+    return store.import_directory(db, folder)

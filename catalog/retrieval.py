@@ -1,0 +1,115 @@
+"""Deciding what to do with a question: answer one service, offer a few, or say none fits.
+
+The decision uses an *answerability* score: the fused score of the best service, plus how much
+closer the question is to that service than to anything off-topic (dense similarity to the best
+service row minus dense similarity to the closest out-of-scope example from Rasa's training data).
+It is mapped to a calibrated probability that the best service is the right answer. The constants
+were fitted on tests/data/retrieval_dev.yml with bench/fit_retrieval.py and checked on the held-out
+set (docs/performance.md); the held-out set was never used to choose them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from catalog.index import Candidate, CatalogIndex, Method
+from nlu.normalize import normalize
+
+Decision = Literal["answer", "choose", "abstain"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Thresholds of the decision, on the answerability scale."""
+
+    answer_at: float = 0.71  # below: nothing fits well enough to say
+    choose_margin: float = 0.02  # a runner-up this close makes it a choice between the two or three
+    choice_window: float = 0.04  # offer the services within this distance of the best one
+    oos_weight: float = 1.0
+    # A question whose words match one service far better than any other needs no embedding.
+    lexical_sure: float = 0.5
+    lexical_sure_margin: float = 0.1
+    # Logistic calibration of answerability into P(best service is right), fitted on the dev set.
+    calibration_slope: float = 38.0
+    calibration_midpoint: float = 0.70
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """The outcome for one question."""
+
+    decision: Decision
+    candidates: list[Candidate]
+    answerability: float
+    confidence: float
+    shortcut: bool = False
+    offered: list[str] = field(default_factory=list)
+
+    @property
+    def best(self) -> str | None:
+        """The service to answer with, when the decision is to answer."""
+        return self.candidates[0].service_id if self.decision == "answer" else None
+
+    @property
+    def ranked_ids(self) -> list[str]:
+        """Services in the order the citizen is shown them (empty when abstaining)."""
+        if self.decision == "abstain":
+            return []
+        if self.decision == "choose":
+            return self.offered
+        return [candidate.service_id for candidate in self.candidates[:3]]
+
+
+class Retriever:
+    """Scores a question against the index and decides."""
+
+    def __init__(self, index: CatalogIndex, off_topic_examples: list[str], policy: Policy = Policy()) -> None:
+        self.index = index
+        self.policy = policy
+        self._off_topic = index.encoder.encode([normalize(text) for text in off_topic_examples])
+
+    def retrieve(self, question: str, method: Method = "hybrid") -> Retrieval:
+        """Decide what to answer for ``question``."""
+        policy = self.policy
+        if method == "hybrid":
+            lexical = self.index.score(question, "bm25")
+            if _sure(lexical, policy):
+                return Retrieval("answer", lexical, 1.0, self._calibrated(1.0), shortcut=True)
+        candidates = self.index.score(question, method)
+        if not candidates:
+            return Retrieval("abstain", [], 0.0, 0.0)
+        answerability = candidates[0].score
+        if method != "bm25":
+            off_topic = self._off_topic_similarity(question)
+            answerability += policy.oos_weight * (candidates[0].dense - off_topic)
+        confidence = self._calibrated(answerability)
+        if answerability < policy.answer_at:
+            return Retrieval("abstain", candidates, answerability, confidence)
+        runner_up = candidates[1].score if len(candidates) > 1 else -math.inf
+        if candidates[0].score - runner_up < policy.choose_margin:
+            offered = [
+                c.service_id for c in candidates[:3] if candidates[0].score - c.score <= policy.choice_window
+            ]
+            return Retrieval("choose", candidates, answerability, confidence, offered=offered)
+        return Retrieval("answer", candidates, answerability, confidence)
+
+    def _calibrated(self, answerability: float) -> float:
+        z = self.policy.calibration_slope * (answerability - self.policy.calibration_midpoint)
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def _off_topic_similarity(self, question: str) -> float:
+        if not len(self._off_topic):
+            return 0.0
+        vector = self.index.query_vector(question)
+        return float(np.max(self._off_topic @ vector))
+
+
+def _sure(lexical: list[Candidate], policy: Policy) -> bool:
+    if len(lexical) < 2:
+        return bool(lexical) and lexical[0].score >= policy.lexical_sure
+    top, second = lexical[0].score, lexical[1].score
+    return top >= policy.lexical_sure and top - second >= policy.lexical_sure_margin

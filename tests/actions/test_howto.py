@@ -1,0 +1,90 @@
+"""action_answer_howto with a hand-built tracker, against the shipped catalog."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.howto import ActionAnswerHowto
+from catalog.live import LiveCatalog
+from catalog.models import UnansweredQuestion
+from channels import contacts
+
+
+def tracker(
+    text: str,
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    sender: str = "c1",
+) -> Tracker:
+    message = {
+        "text": text,
+        "intent": {"name": "ask_howto", "confidence": 0.9},
+        "entities": entities or [],
+        "metadata": {"channel": "api"},
+    }
+    return Tracker(sender, slots or {}, message, [], False, None, {}, "action_listen")
+
+
+async def run(
+    catalog: LiveCatalog, text: str, **kwargs: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerHowto(catalog).run(dispatcher, tracker(text, **kwargs), {})
+    return dispatcher.messages, events
+
+
+async def test_a_question_is_answered_and_its_service_remembered(live_catalog: LiveCatalog) -> None:
+    messages, events = await run(live_catalog, "syarat bikin skck apa aja")
+
+    assert messages[0]["text"].startswith("*Surat Keterangan Catatan Kepolisian")
+    assert "Syarat:" in messages[0]["text"]
+    assert events == [{"event": "slot", "timestamp": None, "name": "last_service", "value": "skck"}]
+
+
+async def test_a_follow_up_uses_the_previous_service(live_catalog: LiveCatalog) -> None:
+    entry = live_catalog.entry("ktp-el-baru")
+    assert entry is not None
+
+    messages, events = await run(live_catalog, "kalau biayanya?", slots={"last_service": "ktp-el-baru"})
+
+    assert messages[0]["text"].startswith(f"*{entry.title}*\nBiaya: {entry.fee.amount}")
+    assert events[0]["value"] == "ktp-el-baru"
+
+
+async def test_a_chosen_button_answers_that_service(live_catalog: LiveCatalog) -> None:
+    entities = [{"entity": "service", "value": "paspor-perpanjang"}]
+    messages, _ = await run(live_catalog, '/ask_howto{"service": "paspor-perpanjang"}', entities=entities)
+
+    assert "Paspor" in messages[0]["text"]
+
+
+async def test_an_ambiguous_question_offers_buttons_that_name_the_service(live_catalog: LiveCatalog) -> None:
+    messages, events = await run(live_catalog, "piye carane gawe paspor")
+
+    assert messages[0]["response"] == "utter_howto_choose"
+    payloads = [button["payload"] for button in messages[0]["buttons"]]
+    assert payloads[0] == "/ask_howto" + json.dumps({"service": "paspor-baru"})
+    assert events == []
+
+
+async def test_an_abstention_is_stored_as_unanswered_and_offers_a_way_on(live_catalog: LiveCatalog) -> None:
+    citizen = contacts.contact_for(live_catalog.db, "api", "peternak")
+    messages, _ = await run(live_catalog, "cara ternak lele di kolam terpal", sender=citizen.conversation_id)
+
+    assert messages[0]["response"] == "utter_howto_no_answer"
+    with live_catalog.db.reading() as session:
+        saved = session.scalars(
+            select(UnansweredQuestion).where(UnansweredQuestion.text.like("%lele%"))
+        ).one()
+    assert saved.channel == "api" and saved.contact_id == citizen.id and len(saved.best_guesses) == 3
+
+
+async def test_the_menu_button_without_a_question_asks_which_service(live_catalog: LiveCatalog) -> None:
+    messages, _ = await run(live_catalog, "/ask_howto")
+
+    assert messages[0]["response"] == "utter_ask_which_service"
