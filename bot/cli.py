@@ -104,6 +104,24 @@ def eval_retrieval(file: Path, method: str) -> None:
     click.echo(report.line())
 
 
+@eval_group.command("nlu")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def eval_nlu(file: Path) -> None:
+    """Run the trained model on Rasa NLU YAML test data; prints misses, then one summary line."""
+    from bot import nlu_eval
+
+    settings = get_settings()
+    try:
+        model, _ = rasa_server.train(settings)
+    except rasa_server.RasaSetupError as error:
+        raise click.ClickException(str(error)) from error
+    examples = nlu_eval.load_examples(file)
+    report = nlu_eval.score(examples, nlu_eval.predict(settings, model, [text for text, _ in examples]))
+    for miss in report.misses:
+        click.echo(miss)
+    click.echo(report.line())
+
+
 def _database() -> Database:
     settings = get_settings()
     migrate.upgrade(settings.effective_database_url)

