@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import socket
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Generic
@@ -22,7 +23,7 @@ from channels.queue import Queued
 logger = logging.getLogger(__name__)
 
 
-class QueueWorker(Generic[Queued]):
+class QueueWorker(ABC, Generic[Queued]):
     """Runs ``concurrency`` loops that claim and handle one message at a time."""
 
     name = "worker"
@@ -74,9 +75,9 @@ class QueueWorker(Generic[Queued]):
         await self.handle(message, owner)
         return True
 
+    @abstractmethod
     async def handle(self, message: Queued, owner: str) -> None:
         """Do the work of one claimed message and release it (done, retry or failed)."""
-        raise NotImplementedError
 
 
 class OutboxWorker(QueueWorker[OutboxMessage]):
