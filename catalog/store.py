@@ -39,20 +39,17 @@ def save(db: Database, content: schema.ServiceContent, editor: str) -> int:
         if current is not None and version <= current.version:
             version = current.version + 1
         document["version"] = version
-        if current is None:
-            session.add(
-                Service(
-                    id=content.id,
-                    version=version,
-                    status=content.status,
-                    content=document,
-                    updated_at=now,
-                    updated_by=editor,
-                )
+        # merge() updates the row already loaded above, or inserts a new one.
+        session.merge(
+            Service(
+                id=content.id,
+                version=version,
+                status=content.status,
+                content=document,
+                updated_at=now,
+                updated_by=editor,
             )
-        else:
-            current.version, current.status, current.content = version, content.status, document
-            current.updated_at, current.updated_by = now, editor
+        )
         session.add(
             ServiceVersion(
                 service_id=content.id,
