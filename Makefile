@@ -23,7 +23,7 @@ test: setup
 lint: setup
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/ruff check .
-	@$(VENV)/bin/mypy bot channels actions nlu catalog
+	@$(VENV)/bin/mypy bot channels actions nlu catalog complaints
 
 format: setup
 	@$(VENV)/bin/ruff format .

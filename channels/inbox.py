@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
 
 from bot.db import Database, insert_if_absent, utcnow
 from channels.base import Button, InboundMessage, Reply
@@ -91,22 +92,38 @@ def defer(
 
 
 def _outbox_rows(message: InboxMessage, replies: list[Reply], kind: str) -> list[OutboxMessage]:
-    now = utcnow()
     return [
-        OutboxMessage(
-            contact_id=message.contact_id,
-            channel=message.channel,
-            inbox_id=message.id,
-            kind=kind,
-            body=reply.to_body(),
-            status=QueueStatus.PENDING,
-            attempts=0,
-            created_at=now,
-            available_at=now,
-        )
+        outbox_row(message.contact_id, message.channel, reply, kind, inbox_id=message.id)
         for reply in replies
         if not reply.is_empty
     ]
+
+
+def outbox_row(
+    contact_id: int, channel: str, reply: Reply, kind: str, inbox_id: int | None = None
+) -> OutboxMessage:
+    """A reply queued for delivery to a contact on its channel."""
+    now = utcnow()
+    return OutboxMessage(
+        contact_id=contact_id,
+        channel=channel,
+        inbox_id=inbox_id,
+        kind=kind,
+        body=reply.to_body(),
+        status=QueueStatus.PENDING,
+        attempts=0,
+        created_at=now,
+        available_at=now,
+    )
+
+
+def queue_notification(session: Session, contact_id: int, reply: Reply) -> bool:
+    """Queue a message Loket sends on its own (a ticket update) unless the citizen opted out."""
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.opted_out:
+        return False
+    session.add(outbox_row(contact.id, contact.channel, reply, kind="notification"))
+    return True
 
 
 def release_deferred(db: Database, now: datetime) -> int:

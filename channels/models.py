@@ -90,7 +90,7 @@ class OutboxMessage(QueuedMixin, Base):
     )
 
     inbox_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_messages.id", ondelete="SET NULL"))
-    kind: Mapped[str] = mapped_column(String(16), default="reply", doc="reply | notice")
+    kind: Mapped[str] = mapped_column(String(16), default="reply", doc="reply | notice | notification")
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@ from alembic import context
 
 import catalog.models  # noqa: F401  (registers the tables on Base.metadata)
 import channels.models  # noqa: F401
+import complaints.models  # noqa: F401
 from bot.db import Base, make_engine
 from bot.settings import get_settings
 

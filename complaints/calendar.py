@@ -1,0 +1,81 @@
+"""Working days: weekends, national holidays and cuti bersama are skipped when deadlines are counted.
+
+National holidays and the government's cuti bersama come from the maintained ``holidays`` library
+(categories ``public`` and ``government``). Administrators extend or correct it in the
+``calendar_days`` table: a day off the library does not know (a new SKB, a regional holiday) or a
+working day it should not skip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from complaints.models import CalendarDay
+
+LIBRARY_CATEGORIES = ("public", "government")  # government = cuti bersama
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Which days count as working days in one time zone."""
+
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
+    overrides: Mapping[date, bool] = field(default_factory=dict)  # day → is a working day
+
+    @classmethod
+    def load(cls, session: Session, timezone: str = "Asia/Jakarta") -> WorkingCalendar:
+        """The calendar with the administrators' days from the database."""
+        rows = session.execute(select(CalendarDay.day, CalendarDay.working)).all()
+        return cls(ZoneInfo(timezone), {day: working for day, working in rows})
+
+    @cached_property
+    def _library(self) -> holidays.HolidayBase:
+        return holidays.country_holidays("ID", categories=LIBRARY_CATEGORIES, language="id")
+
+    def is_working_day(self, day: date) -> bool:
+        """Monday to Friday, not a holiday or cuti bersama, unless an administrator said otherwise."""
+        if day in self.overrides:
+            return self.overrides[day]
+        return day.weekday() < 5 and day not in self._library
+
+    def day_off_name(self, day: date) -> str | None:
+        """Why ``day`` is not a working day, if it is a holiday the library knows."""
+        return self._library.get(day)
+
+    def local_date(self, moment: datetime) -> date:
+        """The date at ``moment`` in this calendar's time zone."""
+        return moment.astimezone(self.timezone).date()
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The end (23:59:59 local) of the ``days``-th working day after the day of ``start``.
+
+        The day something arrives does not count, whatever the hour: a report on Friday afternoon
+        with three working days is due at the end of Wednesday.
+        """
+        day = self.local_date(start)
+        remaining = days
+        while remaining > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return datetime.combine(day, time(23, 59, 59), self.timezone)
+
+    def working_days_between(self, start: datetime, end: datetime) -> int:
+        """How many working days after the day of ``start`` have begun by ``end``."""
+        first, last = self.local_date(start), self.local_date(end)
+        return sum(1 for day in _days_after(first, last) if self.is_working_day(day))
+
+
+def _days_after(first: date, last: date) -> Iterable[date]:
+    day = first + timedelta(days=1)
+    while day <= last:
+        yield day
+        day += timedelta(days=1)

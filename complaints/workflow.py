@@ -1,0 +1,408 @@
+"""Every change to a complaint goes through one of these functions.
+
+Each checks that the change is allowed from the complaint's status (``IllegalTransition`` otherwise),
+updates the deadlines, appends to the event log and queues the citizen's notification through the
+outbox, all in the caller's transaction. Consoles and actions never change complaints directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import messages
+from bot.db import utcnow
+from channels.base import Button, Reply
+from channels.inbox import queue_notification
+from complaints import routing, tickets
+from complaints.calendar import WorkingCalendar
+from complaints.models import (
+    Agency,
+    Category,
+    Complaint,
+    ComplaintEvent,
+    Officer,
+    Privacy,
+    RejectReason,
+    SlaState,
+    Status,
+)
+
+DISPUTE_WINDOW_DAYS = 5  # working days after "selesai" in which the citizen may dispute the answer
+
+S = Status
+# action → {status it may start from: status it leads to}; None keeps the status.
+TRANSITIONS: dict[str, dict[Status, Status | None]] = {
+    "verify": {S.BARU: S.TERVERIFIKASI},
+    "route": {S.BARU: None, S.TERVERIFIKASI: None},
+    "assign": {S.TERVERIFIKASI: S.DIPROSES, S.DIPROSES: None},
+    "request_info": {
+        S.BARU: S.MENUNGGU_WARGA,
+        S.TERVERIFIKASI: S.MENUNGGU_WARGA,
+        S.DIPROSES: S.MENUNGGU_WARGA,
+    },
+    "provide_info": {S.MENUNGGU_WARGA: None},  # back to where it was (resume_status)
+    "reply": {S.TERVERIFIKASI: S.DIPROSES, S.DIPROSES: None},
+    "resolve": {S.DIPROSES: S.SELESAI},
+    "reject": {s: S.DITOLAK for s in (S.BARU, S.TERVERIFIKASI, S.DIPROSES, S.MENUNGGU_WARGA)},
+    "forward": {S.TERVERIFIKASI: S.TERVERIFIKASI, S.DIPROSES: S.TERVERIFIKASI},
+    "mark_duplicate": {s: S.DITOLAK for s in (S.BARU, S.TERVERIFIKASI, S.DIPROSES, S.MENUNGGU_WARGA)},
+    "reopen": {S.SELESAI: S.DIPROSES},
+    "close": {S.SELESAI: S.DITUTUP, S.DITOLAK: S.DITUTUP},
+    "rate": {S.SELESAI: None, S.DITUTUP: None},
+    "escalate": {s: None for s in (S.BARU, S.TERVERIFIKASI, S.DIPROSES)},
+}
+
+
+class WorkflowError(Exception):
+    """A change that the rules do not allow; the message says which and why."""
+
+
+class IllegalTransition(WorkflowError):
+    def __init__(self, complaint: Complaint, action: str) -> None:
+        super().__init__(f"{complaint.number}: '{action}' is not allowed in status '{complaint.status}'")
+        self.action, self.status = action, complaint.status
+
+
+class DisputeWindowClosed(WorkflowError):
+    """The citizen disputed a resolution after the dispute window."""
+
+
+class InvalidRating(WorkflowError):
+    """A rating outside 1-5, or a second rating."""
+
+
+class MissingAgency(WorkflowError):
+    """Verification needs an agency: the routed one or one the verifier chose."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: the citizen, an officer, or Loket itself (deadline jobs)."""
+
+    kind: str  # citizen | officer | system
+    officer_id: int | None = None
+
+    @classmethod
+    def officer(cls, officer: Officer) -> Actor:
+        return cls("officer", officer.id)
+
+
+CITIZEN = Actor("citizen")
+SYSTEM = Actor("system")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the complaint conversation collected, once the citizen confirmed it."""
+
+    contact_id: int
+    channel: str
+    description: str
+    category_slug: str | None
+    privacy: Privacy
+    citizen_name: str | None = None
+    location_text: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    region_code: str | None = None
+    service_id: str | None = None
+    consented_at: datetime | None = None
+
+
+def file_complaint(
+    session: Session, draft: Draft, calendar: WorkingCalendar, now: datetime | None = None
+) -> Complaint:
+    """Create the ticket with a fresh number, route it by the rules and set the verification deadline."""
+    now = now or utcnow()
+    category = (
+        session.scalar(select(Category).where(Category.slug == draft.category_slug))
+        if draft.category_slug
+        else None
+    )
+    agency = routing.responsible_agency(session, category.id if category else None, draft.region_code)
+    complaint = Complaint(
+        contact_id=draft.contact_id,
+        channel=draft.channel,
+        privacy=draft.privacy,
+        citizen_name=None if draft.privacy == Privacy.ANONIM else draft.citizen_name,
+        description=draft.description,
+        category_id=category.id if category else None,
+        service_id=draft.service_id,
+        location_text=draft.location_text,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        region_code=draft.region_code,
+        agency_id=agency.id if agency else None,
+        status=Status.BARU,
+        consented_at=draft.consented_at,
+        received_at=now,
+        updated_at=now,
+        due_kind="verify",
+        due_at=calendar.add_working_days(now, category.verify_days if category else 3),
+        sla_state=SlaState.ON_TRACK,
+    )
+    _insert_with_unique_number(session, complaint)
+    _log(
+        session,
+        complaint,
+        "file",
+        CITIZEN,
+        None,
+        Status.BARU,
+        data={"agency": agency.slug if agency else None},
+    )
+    return complaint
+
+
+def _insert_with_unique_number(session: Session, complaint: Complaint, attempts: int = 5) -> None:
+    # Numbers are random, so two tickets can draw the same one (about 1 in 30 billion per pair);
+    # the unique index decides, and the loser draws again inside a savepoint.
+    for _ in range(attempts):
+        complaint.number = tickets.new_number()
+        try:
+            with session.begin_nested():
+                session.add(complaint)
+                session.flush()
+            return
+        except IntegrityError:
+            continue  # the savepoint's rollback expunged the pending row; draw again
+    raise RuntimeError("could not draw a free ticket number")
+
+
+def verify(
+    session: Session,
+    complaint: Complaint,
+    actor: Actor,
+    calendar: WorkingCalendar,
+    agency: Agency | None = None,
+) -> None:
+    """Accept a new complaint as genuine and hand it to its agency (the routed one unless ``agency``)."""
+    if agency is not None:
+        complaint.agency_id = agency.id
+    if complaint.agency_id is None:
+        raise MissingAgency(f"{complaint.number}: choose the agency before verifying")
+    now = _change(session, complaint, "verify", actor, notify="complaint_verified")
+    complaint.verified_at = now
+    _set_due(complaint, "response", calendar, now)
+
+
+def route(session: Session, complaint: Complaint, actor: Actor, agency: Agency) -> None:
+    """Set or change the responsible agency before work starts (the verifiers' queue)."""
+    _change(session, complaint, "route", actor, data={"agency": agency.slug})
+    complaint.agency_id = agency.id
+
+
+def assign(session: Session, complaint: Complaint, actor: Actor, officer: Officer) -> None:
+    """Give the complaint to one officer of its agency."""
+    _change(session, complaint, "assign", actor, data={"officer": officer.username})
+    complaint.officer_id = officer.id
+
+
+def request_info(session: Session, complaint: Complaint, actor: Actor, question: str) -> None:
+    """Ask the citizen for more; the deadline pauses until they answer."""
+    resume = Status(complaint.status)
+    _change(session, complaint, "request_info", actor, message=question, notify="complaint_needs_info")
+    complaint.resume_status = resume
+    complaint.due_kind, complaint.due_at = "citizen", None
+
+
+def provide_info(
+    session: Session, complaint: Complaint, text: str, calendar: WorkingCalendar, now: datetime | None = None
+) -> None:
+    """The citizen's answer to a request for information; work resumes where it stopped."""
+    resume = Status(complaint.resume_status or Status.BARU)
+    now = _change(session, complaint, "provide_info", CITIZEN, to_status=resume, message=text, now=now)
+    complaint.resume_status = None
+    stage = {Status.BARU: "verify", Status.TERVERIFIKASI: "response"}.get(resume, "resolve")
+    _set_due(complaint, stage, calendar, now)
+
+
+def reply_to_citizen(
+    session: Session, complaint: Complaint, actor: Actor, text: str, calendar: WorkingCalendar
+) -> None:
+    """An officer's answer to the citizen; the first one starts the resolution clock."""
+    now = _change(session, complaint, "reply", actor, message=text, notify="complaint_reply")
+    if complaint.first_response_at is None:
+        complaint.first_response_at = now
+        _set_due(complaint, "resolve", calendar, now)
+
+
+def resolve(session: Session, complaint: Complaint, actor: Actor, text: str) -> None:
+    """The agency says the problem is solved; the citizen is asked to rate it (or dispute it)."""
+    now = _change(
+        session, complaint, "resolve", actor, message=text, notify="complaint_resolved", rating=True
+    )
+    complaint.resolved_at = now
+    complaint.due_kind, complaint.due_at, complaint.sla_state = None, None, SlaState.ON_TRACK
+
+
+def reject(session: Session, complaint: Complaint, actor: Actor, reason: RejectReason, note: str) -> None:
+    """Refuse the complaint with a reason the citizen is told (use forward/mark_duplicate where they fit)."""
+    _change(
+        session, complaint, "reject", actor, reason=reason, message=note, notify="complaint_rejected",
+        notify_values={"reason": messages.text(f"reject_{reason}")},
+    )  # fmt: skip
+    complaint.reject_reason = reason
+    complaint.due_kind, complaint.due_at = None, None
+
+
+def forward(
+    session: Session, complaint: Complaint, actor: Actor, agency: Agency, note: str, calendar: WorkingCalendar
+) -> None:
+    """Not this agency's authority: hand it to the right one, which gets a fresh response deadline."""
+    now = _change(
+        session, complaint, "forward", actor, reason=RejectReason.BUKAN_WEWENANG, message=note,
+        data={"from": complaint.agency_id, "to": agency.slug}, notify="complaint_forwarded",
+    )  # fmt: skip
+    complaint.agency_id, complaint.officer_id = agency.id, None
+    _set_due(complaint, "response", calendar, now)
+
+
+def mark_duplicate(session: Session, complaint: Complaint, actor: Actor, original: Complaint) -> None:
+    """Close as a duplicate of ``original``; the citizen gets the original's number to follow."""
+    if original.id == complaint.id:
+        raise WorkflowError("a complaint cannot duplicate itself")
+    _change(
+        session, complaint, "mark_duplicate", actor, reason=RejectReason.DUPLIKAT,
+        data={"original": original.number},
+        notify="complaint_duplicate", notify_values={"original": original.number},
+    )  # fmt: skip
+    complaint.reject_reason, complaint.duplicate_of_id = RejectReason.DUPLIKAT, original.id
+    complaint.due_kind, complaint.due_at = None, None
+
+
+def reopen(
+    session: Session,
+    complaint: Complaint,
+    reason: str,
+    calendar: WorkingCalendar,
+    now: datetime | None = None,
+) -> None:
+    """The citizen disputes the resolution within the window; the agency must respond again."""
+    now = now or utcnow()
+    if (
+        complaint.resolved_at
+        and calendar.working_days_between(complaint.resolved_at, now) > DISPUTE_WINDOW_DAYS
+    ):
+        raise DisputeWindowClosed(
+            f"{complaint.number}: resolved more than {DISPUTE_WINDOW_DAYS} working days ago"
+        )
+    _change(session, complaint, "reopen", CITIZEN, message=reason, notify="complaint_reopened", now=now)
+    complaint.resolved_at, complaint.rating = None, None
+    _set_due(complaint, "response", calendar, now)
+
+
+def close(session: Session, complaint: Complaint, actor: Actor) -> None:
+    """Close for good (after the dispute window, or a rejected complaint)."""
+    now = _change(session, complaint, "close", actor)
+    complaint.closed_at = now
+
+
+def rate(session: Session, complaint: Complaint, rating: int) -> None:
+    """The citizen's 1-5 satisfaction rating, once."""
+    if not 1 <= rating <= 5 or complaint.rating is not None:
+        raise InvalidRating(f"{complaint.number}: rating must be 1-5 and given once")
+    _change(session, complaint, "rate", CITIZEN, data={"rating": rating})
+    complaint.rating = rating
+
+
+def escalate(session: Session, complaint: Complaint, now: datetime) -> None:
+    """An overdue complaint goes up to the supervisors (once per deadline)."""
+    _change(session, complaint, "escalate", SYSTEM, data={"due_kind": complaint.due_kind}, now=now)
+    complaint.escalated_at = now
+
+
+def _change(
+    session: Session,
+    complaint: Complaint,
+    action: str,
+    actor: Actor,
+    *,
+    to_status: Status | None = None,
+    reason: str | None = None,
+    message: str | None = None,
+    data: dict[str, Any] | None = None,
+    notify: str | None = None,
+    notify_values: dict[str, str] | None = None,
+    rating: bool = False,
+    now: datetime | None = None,
+) -> datetime:
+    allowed = TRANSITIONS[action]
+    current = Status(complaint.status)
+    if current not in allowed:
+        raise IllegalTransition(complaint, action)
+    target = to_status or allowed[current] or current
+    now = now or utcnow()
+    complaint.status, complaint.updated_at = target, now
+    _log(
+        session, complaint, action, actor, current, target, reason=reason, message=message, data=data, at=now
+    )
+    if notify and complaint.contact_id is not None:
+        queue_notification(
+            session, complaint.contact_id, notification(complaint, notify, message, notify_values, rating)
+        )
+    return now
+
+
+def notification(
+    complaint: Complaint,
+    key: str,
+    message: str | None,
+    values: dict[str, str] | None = None,
+    rating: bool = False,
+) -> Reply:
+    """The citizen's message about a change of their ticket (text from bot/messages.yml)."""
+    text = messages.text(key).format(number=complaint.number, **(values or {}))
+    if message:
+        text += "\n\n" + message
+    if not rating:
+        return Reply(
+            text=text + "\n\n" + messages.text("complaint_check_hint").format(number=complaint.number)
+        )
+    buttons = tuple(
+        Button(title=str(score), payload=f'/rate{{"rating": {score}, "ticket": "{complaint.number}"}}')
+        for score in range(1, 6)
+    )
+    return Reply(text=text + "\n\n" + messages.text("complaint_rate_ask"), buttons=buttons)
+
+
+def _set_due(complaint: Complaint, stage: str, calendar: WorkingCalendar, start: datetime) -> None:
+    category = complaint.category
+    days = getattr(category, f"{stage}_days", None) or {"verify": 3, "response": 5, "resolve": 14}[stage]
+    complaint.due_kind, complaint.due_at = stage, calendar.add_working_days(start, days)
+    complaint.sla_state, complaint.escalated_at = SlaState.ON_TRACK, None
+
+
+def _log(
+    session: Session,
+    complaint: Complaint,
+    action: str,
+    actor: Actor,
+    from_status: Status | None,
+    to_status: Status | None,
+    *,
+    reason: str | None = None,
+    message: str | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    session.add(
+        ComplaintEvent(
+            complaint_id=complaint.id,
+            at=at or utcnow(),
+            actor=actor.kind,
+            officer_id=actor.officer_id,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            message=message,
+            data=data or {},
+        )
+    )

@@ -1,0 +1,74 @@
+"""Routing by category and region, and reading category, place and privacy wishes from a message."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import Database
+from complaints import intake, routing
+from complaints.models import Category, Privacy
+
+
+def category_id(db: Database, slug: str) -> int:
+    with db.reading() as session:
+        return session.scalars(select(Category.id).where(Category.slug == slug)).one()
+
+
+@pytest.mark.parametrize(
+    ("slug", "region", "agency_region"),
+    [
+        ("jalan-rusak", "32.73.07", "32.73"),  # Kota Bandung has its own roads office
+        ("jalan-rusak", "32.05.01", "32"),  # Garut: the province-wide rule
+        ("jalan-rusak", None, "32"),  # place unknown: province-wide
+    ],
+)
+def test_the_most_specific_rule_for_the_region_wins(
+    seeded: Database, slug: str, region: str | None, agency_region: str
+) -> None:
+    with seeded.reading() as session:
+        agency = routing.responsible_agency(session, category_id(seeded, slug), region)
+
+    assert agency is not None and agency.region_code == agency_region
+
+
+def test_a_category_without_rules_goes_to_the_verifiers(seeded: Database) -> None:
+    with seeded.reading() as session:
+        assert routing.responsible_agency(session, category_id(seeded, "lainnya"), "32.73.07") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("jln depan rmh bolong2 gede bgt udh 2 bln", "jalan-rusak"),
+        ("lampu pju di gang kami mati udah seminggu gelap bgt", "penerangan-jalan"),
+        ("sampah numpuk di tps ga diangkut2 bau bgt", "sampah"),
+        ("got mampet tiap hujan air meluap ke rumah", "banjir-drainase"),
+        ("ngurus ktp diminta uang 200rb sama oknum", "pungli-korupsi"),
+    ],
+)
+def test_the_likely_category_is_suggested_from_informal_text(seeded: Database, text: str, slug: str) -> None:
+    with seeded.reading() as session:
+        suggestions = intake.suggest_categories(intake.categories(session), text)
+
+    assert suggestions and suggestions[0].slug == slug
+
+
+def test_a_district_name_is_resolved_to_its_kemendagri_code(seeded: Database) -> None:
+    with seeded.reading() as session:
+        assert intake.resolve_region(session, "di jl cipedes kec. sukajadi kota bandung") == intake.Place(
+            "32.73.07", "Sukajadi"
+        )
+        assert intake.resolve_region(session, "daerah bojong gede bogor") == intake.Place(
+            "32.01.13", "Bojonggede"
+        )
+        assert intake.resolve_region(session, "deket rumah saya") is None
+
+
+def test_place_name_and_privacy_wishes_are_read_from_the_message() -> None:
+    text = "nama saya budi santoso mau lapor jalan rusak di jl. merdeka no 5 rt 02, tolong dirahasiakan"
+
+    assert intake.location_phrase(text) == "jl merdeka no 5 rt 02"
+    assert intake.stated_name(text) == "Budi Santoso"
+    assert intake.privacy_wish(text) == Privacy.RAHASIA
+    assert intake.privacy_wish("lapor anonim aja") == Privacy.ANONIM

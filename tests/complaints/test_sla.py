@@ -1,0 +1,74 @@
+"""Deadline jobs: due soon, overdue and escalated once, resolved tickets closed after the dispute window."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.db import Database
+from complaints import sla, workflow
+from complaints.calendar import WorkingCalendar
+from complaints.models import Complaint, ComplaintEvent, Privacy, SlaState, Status
+
+WIB = ZoneInfo("Asia/Jakarta")
+OFFICER = workflow.Actor("officer")
+
+
+def new_complaint(db: Database, contact_id: int, calendar: WorkingCalendar, at: datetime) -> int:
+    draft = workflow.Draft(contact_id, "api", "Sampah menumpuk di TPS", "sampah", Privacy.BIASA, "Siti")
+    with db.session() as session:
+        return workflow.file_complaint(session, draft, calendar, now=at).id
+
+
+def sweep(db: Database, calendar: WorkingCalendar, now: datetime) -> sla.SweepReport:
+    with db.session() as session:
+        return sla.sweep(session, calendar, now)
+
+
+def state(db: Database, complaint_id: int) -> tuple[str, str, int]:
+    with db.reading() as session:
+        complaint = session.get(Complaint, complaint_id)
+        assert complaint is not None
+        escalations = session.scalars(
+            select(ComplaintEvent).where(
+                ComplaintEvent.complaint_id == complaint_id, ComplaintEvent.action == "escalate"
+            )
+        ).all()
+        return complaint.status, complaint.sla_state, len(escalations)
+
+
+def test_a_complaint_becomes_due_soon_then_overdue_and_is_escalated_once(
+    seeded: Database, citizen: int, calendar: WorkingCalendar
+) -> None:
+    complaint = new_complaint(
+        seeded, citizen, calendar, datetime(2026, 11, 20, 9, tzinfo=WIB)
+    )  # due Wed 25th
+
+    sweep(seeded, calendar, datetime(2026, 11, 23, 9, tzinfo=WIB))
+    assert state(seeded, complaint) == (Status.BARU, SlaState.ON_TRACK, 0)
+    sweep(seeded, calendar, datetime(2026, 11, 24, 9, tzinfo=WIB))
+    assert state(seeded, complaint) == (Status.BARU, SlaState.DUE_SOON, 0)
+    report = sweep(seeded, calendar, datetime(2026, 11, 26, 9, tzinfo=WIB))
+    assert report.escalated == 1
+    sweep(seeded, calendar, datetime(2026, 11, 27, 9, tzinfo=WIB))
+    assert state(seeded, complaint) == (Status.BARU, SlaState.OVERDUE, 1)
+
+
+def test_a_resolved_complaint_is_closed_when_the_dispute_window_has_passed(
+    seeded: Database, citizen: int, calendar: WorkingCalendar
+) -> None:
+    complaint_id = new_complaint(seeded, citizen, calendar, datetime(2026, 11, 2, 9, tzinfo=WIB))
+    with seeded.session() as session:
+        complaint = session.get(Complaint, complaint_id)
+        assert complaint is not None
+        workflow.verify(session, complaint, OFFICER, calendar)
+        workflow.reply_to_citizen(session, complaint, OFFICER, "Diangkut besok.", calendar)
+        workflow.resolve(session, complaint, OFFICER, "Sudah diangkut.")
+        complaint.resolved_at = datetime(2026, 11, 20, 10, tzinfo=WIB)  # a Friday
+
+    sweep(seeded, calendar, datetime(2026, 11, 27, 9, tzinfo=WIB))  # 5 working days: still open
+    assert state(seeded, complaint_id)[0] == Status.SELESAI
+    assert sweep(seeded, calendar, datetime(2026, 11, 30, 9, tzinfo=WIB)).closed == 1
+    assert state(seeded, complaint_id)[0] == Status.DITUTUP
