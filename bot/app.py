@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import actions
 from bot.db import Database
 from bot.dialogue import DialogueWorker
+from bot.jobs import MaintenanceWorker
 from bot.metrics import ERRORS, REGISTRY, QueueDepthCollector
 from bot.rasa_client import RasaClient
 from bot.settings import Settings, get_settings
@@ -28,6 +29,7 @@ from catalog.live import LiveCatalog, ensure_imported
 from channels import api
 from channels.base import Sender
 from channels.workers import OutboxWorker
+from complaints.reference import ensure_seeded
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dialogue = DialogueWorker(db, settings, rasa, on_handled=handled)
         catalog = LiveCatalog.from_settings(db, settings)
         await asyncio.to_thread(ensure_imported, db)
+        await asyncio.to_thread(ensure_seeded, db)
         await asyncio.to_thread(catalog.current)  # build the index before the first question
         executor = ActionExecutor()
-        for action in actions.build(db, catalog):
+        for action in actions.build(db, catalog, settings):
             executor.register_action(action)
         app.state.db, app.state.rasa, app.state.executor = db, rasa, executor
         app.state.internal_token = settings.secret("internal_token")
@@ -80,7 +83,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collector = QueueDepthCollector(db)
         REGISTRY.register(collector)
         stop = asyncio.Event()
-        workers = [asyncio.create_task(dialogue.run(stop)), asyncio.create_task(outbox.run(stop))]
+        maintenance = MaintenanceWorker(db, settings)
+        workers = [
+            asyncio.create_task(dialogue.run(stop)),
+            asyncio.create_task(outbox.run(stop)),
+            asyncio.create_task(maintenance.run(stop)),
+        ]
         try:
             yield
         finally:

@@ -13,7 +13,7 @@ from bot.metrics import ERRORS, TURN_LATENCY
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.settings import Settings
 from channels import inbox, queue
-from channels.base import NUMBERED_CHOICE, Reply, numbered_choice
+from channels.base import MAX_TITLE_LENGTH, NUMBERED_CHOICE, Reply, numbered_choice, titled_choice
 from channels.models import InboxMessage
 from channels.workers import QueueWorker
 
@@ -67,7 +67,12 @@ class DialogueWorker(QueueWorker[InboxMessage]):
                 conversation_id=message.contact.conversation_id,
                 text=text,
                 message_id=f"inbox-{message.id}",
-                metadata={"channel": message.channel, "original_text": message.text, **message.payload},
+                metadata={
+                    "channel": message.channel,
+                    "original_text": message.text,
+                    "inbox_id": message.id,
+                    **message.payload,
+                },
                 retry=message.attempts > 1,
             )
         except RasaUnavailable as error:
@@ -78,11 +83,12 @@ class DialogueWorker(QueueWorker[InboxMessage]):
         self.on_handled(message.id)
 
     async def _with_choice_resolved(self, message: InboxMessage) -> str:
-        """A bare number answering a menu ("2") becomes the payload of that choice."""
-        if not NUMBERED_CHOICE.match(message.text):
+        """A bare number answering a menu ("2"), or a button's title typed out ("setuju"), becomes
+        the payload of that choice: SMS has no buttons, and people type what they see."""
+        if not (NUMBERED_CHOICE.match(message.text) or len(message.text) <= MAX_TITLE_LENGTH):
             return message.text
         offered = await asyncio.to_thread(inbox.last_offered_buttons, self.db, message.contact_id, message.id)
-        chosen = numbered_choice(message.text, offered)
+        chosen = numbered_choice(message.text, offered) or titled_choice(message.text, offered)
         return chosen.payload if chosen else message.text
 
     async def _defer(self, message: InboxMessage, owner: str, error: RasaUnavailable) -> None:

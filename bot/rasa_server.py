@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from bot.settings import PROJECT_ROOT, Settings
@@ -171,3 +172,19 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def forget_conversation(settings: Settings, conversation_id: str) -> None:
+    """Delete everything Rasa's SQL tracker store keeps for one conversation (HAPUS DATA).
+
+    Called only when no turn of that conversation is running (the contact has no unfinished
+    messages), so Rasa cannot write the events back from memory.
+    """
+    url = settings.rasa_tracker_store_url or f"sqlite:///{settings.var_dir / 'rasa' / 'tracker.db'}"
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            if inspect(connection).has_table("events"):
+                connection.execute(text("DELETE FROM events WHERE sender_id = :id"), {"id": conversation_id})
+    finally:
+        engine.dispose()

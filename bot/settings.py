@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     encoder_prefix: str = Field(
         "query: ", description="Text put before every input of a sentence-transformers model."
     )
+    timezone: str = Field(
+        "Asia/Jakarta", description="Time zone of the province: working days and deadlines are counted in it."
+    )
+    maintenance_seconds: float = Field(
+        60.0, gt=0, description="Interval of the deadline sweep (due soon, overdue, escalation) and erasures."
+    )
 
     @field_validator("rasa_url")
     @classmethod

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 CONTENT_DIR = PROJECT_ROOT / "catalog" / "content"
 NLU_DATA = PROJECT_ROOT / "nlu" / "data" / "nlu.yml"
+NOT_COVERED = PROJECT_ROOT / "catalog" / "not_covered.yml"
 
 
 def off_topic_examples(path: Path = NLU_DATA) -> list[str]:
@@ -40,6 +41,13 @@ def off_topic_examples(path: Path = NLU_DATA) -> list[str]:
         for line in block["examples"].splitlines()
         if line.strip().startswith("- ")
     ]
+
+
+def not_covered_topics(path: Path = NOT_COVERED) -> list[str]:
+    """Public services the catalog does not cover (yet): a question nearer to one of these than to
+    any entry is not answered with an entry. Editors remove a topic when they add its entry."""
+    topics: list[str] = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return [str(topic) for topic in topics]
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ class LiveCatalog:
         self.db = db
         self.encoder = encoder
         self._rows = CachedEncoder(encoder, cache_file)
-        self._off_topic = off_topic_examples()
+        self._off_topic = off_topic_examples() + not_covered_topics()
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
 
@@ -85,10 +93,10 @@ class LiveCatalog:
         started = time.perf_counter()
         entries = store.all_entries(self.db, published_only=True)
         index = CatalogIndex(entries, self.encoder, row_encoder=self._rows)
-        self._rows.save()
         seconds = time.perf_counter() - started
         logger.info("catalog index built: %s services in %.2f s", len(entries), seconds)
-        retriever = Retriever(index, self._off_topic)
+        retriever = Retriever(index, self._off_topic, row_encoder=self._rows)
+        self._rows.save()
         return Snapshot(generation, retriever, {entry.id: entry for entry in entries}, seconds)
 
     def retrieve(self, question: str) -> Retrieval:

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from catalog.encoders import Encoder
 from catalog.index import Candidate, CatalogIndex, Method
 from nlu.normalize import normalize
 
@@ -26,10 +27,10 @@ Decision = Literal["answer", "choose", "abstain"]
 class Policy:
     """Thresholds of the decision, on the answerability scale."""
 
-    answer_at: float = 0.67  # below: nothing fits well enough to say
+    answer_at: float = 0.66  # below: nothing fits well enough to say
     choose_margin: float = 0.02  # a runner-up this close makes it a choice between the two or three
     choice_window: float = 0.04  # offer the services within this distance of the best one
-    oos_weight: float = 0.75
+    oos_weight: float = 1.0
     # A question whose words match one service far better than any other needs no embedding.
     lexical_sure: float = 0.5
     lexical_sure_margin: float = 0.1
@@ -67,10 +68,19 @@ class Retrieval:
 class Retriever:
     """Scores a question against the index and decides."""
 
-    def __init__(self, index: CatalogIndex, off_topic_examples: list[str], policy: Policy = Policy()) -> None:
+    def __init__(
+        self,
+        index: CatalogIndex,
+        off_topic_examples: list[str],
+        policy: Policy = Policy(),
+        row_encoder: Encoder | None = None,
+    ) -> None:
+        """``off_topic_examples``: what a catalog question is not; ``row_encoder`` may cache their vectors."""
         self.index = index
         self.policy = policy
-        self._off_topic = index.encoder.encode([normalize(text) for text in off_topic_examples])
+        self._off_topic = (row_encoder or index.encoder).encode(
+            [normalize(text) for text in off_topic_examples]
+        )
 
     def retrieve(self, question: str, method: Method = "hybrid") -> Retrieval:
         """Decide what to answer for ``question``."""

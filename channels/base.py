@@ -77,6 +77,15 @@ def numbered_choice(text: str, buttons: list[Button]) -> Button | None:
     return buttons[index] if 0 <= index < len(buttons) else None
 
 
+MAX_TITLE_LENGTH = 40
+
+
+def titled_choice(text: str, buttons: list[Button]) -> Button | None:
+    """The button whose title the citizen typed out ("Setuju", "belum selesai"), ignoring case."""
+    typed = " ".join(text.lower().split()).strip(" .!")
+    return next((button for button in buttons if button.title.lower() == typed), None)
+
+
 class SendError(Exception):
     """A reply could not be delivered."""
 

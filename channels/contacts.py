@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, delete, exists, select, update
 
 from bot.db import Database, insert_if_absent, utcnow
-from channels.models import Contact
+from channels.models import UNFINISHED, Contact, InboxMessage, OutboxMessage
 
 CONVERSATION_PREFIX = "c"
 
@@ -57,3 +58,23 @@ def get(db: Database, contact_id: int) -> Contact:
         if contact is None:
             raise UnknownContact(str(contact_id))
         return contact
+
+
+def finish_erasures(db: Database, forget_conversation: Callable[[str], None]) -> int:
+    """Remove contacts that asked to be erased once nothing is waiting for or from them; returns how many.
+
+    Their inbox and outbox rows go with them (foreign keys cascade); ``forget_conversation`` removes
+    the dialogue history Rasa keeps under the contact's conversation id.
+    """
+    unfinished = [
+        select(queued.id).where(queued.contact_id == Contact.id, queued.status.in_(UNFINISHED))
+        for queued in (InboxMessage, OutboxMessage)
+    ]
+    with db.session() as session:
+        ready = session.scalars(
+            select(Contact).where(Contact.erase_requested_at.is_not(None), *[~exists(q) for q in unfinished])
+        ).all()
+        for contact in ready:
+            forget_conversation(contact.conversation_id)
+        session.execute(delete(Contact).where(Contact.id.in_([contact.id for contact in ready])))
+        return len(ready)

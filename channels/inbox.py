@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database, insert_if_absent, utcnow
@@ -144,12 +144,18 @@ def release_deferred(db: Database, now: datetime) -> int:
 def last_offered_buttons(db: Database, contact_id: int, before_inbox_id: int) -> list[Button]:
     """The choices of the last reply sent to a contact before a message, for numbered answers ("2")."""
     with db.reading() as session:
+        received_at = session.execute(
+            select(InboxMessage.received_at).where(InboxMessage.id == before_inbox_id)
+        ).scalar_one()
         body = session.scalar(
             select(OutboxMessage.body)
             .where(
                 OutboxMessage.contact_id == contact_id,
-                OutboxMessage.kind == "reply",
-                OutboxMessage.inbox_id < before_inbox_id,
+                or_(
+                    and_(OutboxMessage.kind == "reply", OutboxMessage.inbox_id < before_inbox_id),
+                    OutboxMessage.kind == "notification",  # a ticket update asking for a rating
+                ),
+                OutboxMessage.created_at <= received_at,
             )
             .order_by(OutboxMessage.id.desc())
             .limit(1)
@@ -165,3 +171,18 @@ def replies_to(db: Database, inbox_id: int) -> tuple[str, list[OutboxMessage]]:
             select(OutboxMessage).where(OutboxMessage.inbox_id == inbox_id).order_by(OutboxMessage.id)
         ).all()
         return status, list(rows)
+
+
+ERASED_TEXT = "[dihapus]"
+
+
+def forget_texts(session: Session, contact_id: int, since_inbox_id: int | None = None) -> int:
+    """Blank the stored texts of a contact's messages (all, or from ``since_inbox_id`` on); returns how many.
+
+    Used when a citizen cancels a half-filled complaint and when they ask for their data to be erased.
+    """
+    query = update(InboxMessage).where(InboxMessage.contact_id == contact_id)
+    if since_inbox_id is not None:
+        query = query.where(InboxMessage.id >= since_inbox_id)
+    result: CursorResult[Any] = session.execute(query.values(text=ERASED_TEXT, payload={}))  # type: ignore[assignment]
+    return result.rowcount

@@ -36,6 +36,9 @@ class Contact(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erase_requested_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, doc="HAPUS DATA: the contact is removed once the last reply to it is delivered."
+    )
 
     @property
     def conversation_id(self) -> str:

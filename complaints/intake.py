@@ -69,17 +69,26 @@ _PLACE = re.compile(
     r"sma|terminal|stasiun|simpang|perempatan|pertigaan|bundaran|alun|taman|masjid|puskesmas|rs|kantor)\b[^.,;!?\n]*)",
     re.IGNORECASE,
 )
-
-
 _ABBREVIATION_DOT = re.compile(r"\b(jl|jln|gg|kp|kel|kec|ds|no|kab)\.", re.IGNORECASE)
+# Where a place description usually ends and the story goes on ("... kota bandung udah 2 bulan").
+_PLACE_END = re.compile(
+    r"\s+(?:udah|udh|sudah|sejak|dari tadi|tolong|mohon|yang|yg|dan|tapi|tp|karena|krn|mati|rusak|bau)\b.*$",
+    re.IGNORECASE,
+)
+# "di gang kami", "depan rumah saya": a direction, not yet a place anyone could find.
+_VAGUE = {"kami", "kita", "saya", "aku", "sini", "situ", "sana", "rumah", "ini", "itu", "tersebut"}
 
 
 def location_phrase(text: str) -> str | None:
-    """The part of a message that names a place, if it clearly does ("di jl. merdeka no 5 rt 2")."""
+    """The part of a message that names a findable place ("di jl. merdeka no 5 rt 2"), if any."""
     match = _PLACE.search(_ABBREVIATION_DOT.sub(r"\1", text))
     if match is None:
         return None
-    return match.group(1).strip(" ,;")[:200]
+    phrase = _PLACE_END.sub("", match.group(1)).strip(" ,;")
+    words = phrase.lower().split()
+    if len(words) < 2 or (words[1] in _VAGUE and not any(ch.isdigit() for ch in phrase)):
+        return None
+    return phrase[:200]
 
 
 @dataclass(frozen=True)

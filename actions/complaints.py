@@ -1,0 +1,518 @@
+"""The complaint conversation: start the form from the first message, validate answers, confirm, file;
+status checks, ratings and disputes. Thin: the decisions live in complaints/."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from bot import messages
+from bot.db import Database, utcnow
+from channels import contacts, inbox
+from complaints import intake, queries, workflow
+from complaints.calendar import WorkingCalendar, format_date
+from complaints.models import Complaint, Privacy, Status
+
+FORM_SLOTS = (
+    "complaint_description", "complaint_category", "complaint_location", "complaint_latitude",
+    "complaint_longitude", "complaint_region", "complaint_privacy", "complaint_consent", "complaint_name",
+    "complaint_confirmed", "complaint_suggestions", "complaint_attachments", "complaint_started_at",
+)  # fmt: skip
+YES_WORDS = {
+    "ya",
+    "iya",
+    "y",
+    "yes",
+    "ok",
+    "oke",
+    "setuju",
+    "boleh",
+    "benar",
+    "betul",
+    "kirim",
+    "lanjut",
+    "sip",
+}
+NO_WORDS = {"tidak", "tdk", "gak", "ga", "nggak", "enggak", "no", "jangan", "bukan", "tidak setuju"}
+PRIVACY_WORDS = {
+    "biasa": Privacy.BIASA,
+    "rahasia": Privacy.RAHASIA,
+    "anonim": Privacy.ANONIM,
+    "anonymous": Privacy.ANONIM,
+}
+MIN_DESCRIPTION_WORDS = 4
+SHOW_ALL = "_semua"
+
+
+def _text(tracker: Tracker) -> str:
+    metadata = tracker.latest_message.get("metadata") or {}
+    return str(metadata.get("original_text") or tracker.latest_message.get("text") or "").strip()
+
+
+def _intent(tracker: Tracker) -> str:
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+def _yes_no(tracker: Tracker, value: Any) -> str | None:
+    intent, text = _intent(tracker), str(value or "").strip().lower().rstrip(".!")
+    if intent == "affirm" or text in YES_WORDS:
+        return "yes"
+    if intent == "deny" or text in NO_WORDS:
+        return "no"
+    return None
+
+
+def _shared_location(tracker: Tracker) -> dict[str, float] | None:
+    """Coordinates a channel put in the message metadata (WhatsApp/Telegram location sharing)."""
+    location = (tracker.latest_message.get("metadata") or {}).get("location")
+    if isinstance(location, dict) and {"latitude", "longitude"} <= set(location):
+        return {"latitude": float(location["latitude"]), "longitude": float(location["longitude"])}
+    return None
+
+
+def _media(tracker: Tracker) -> list[dict[str, Any]]:
+    media = (tracker.latest_message.get("metadata") or {}).get("media")
+    return [item for item in media if isinstance(item, dict)] if isinstance(media, list) else []
+
+
+class _WithDatabase:
+    def __init__(self, db: Database, timezone: str = "Asia/Jakarta") -> None:
+        self.db = db
+        self.timezone = timezone
+
+    def calendar(self) -> WorkingCalendar:
+        with self.db.reading() as session:
+            return WorkingCalendar.load(session, self.timezone)
+
+
+class ActionComplaintStart(_WithDatabase, Action):
+    """Fill the form from the first message: description, suggested categories, place, privacy, name."""
+
+    def name(self) -> str:
+        return "action_complaint_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = _text(tracker)
+        started = (tracker.latest_message.get("metadata") or {}).get("inbox_id")
+        events = [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("complaint_started_at", started)]
+        if text.startswith("/"):  # a menu button: nothing said yet
+            return events
+        slots = await asyncio.to_thread(read_message, self.db, text)
+        shared = _shared_location(tracker)
+        if shared:
+            slots |= {"complaint_latitude": shared["latitude"], "complaint_longitude": shared["longitude"]}
+        if _media(tracker):
+            slots["complaint_attachments"] = _media(tracker)
+        return events + [SlotSet(slot, value) for slot, value in slots.items()]
+
+
+def read_message(db: Database, text: str) -> dict[str, Any]:
+    """The form slots a citizen's own words already answer."""
+    with db.reading() as session:
+        suggestions = intake.suggest_categories(intake.categories(session), text)
+        region = intake.resolve_region(session, text)
+    slots: dict[str, Any] = {"complaint_suggestions": [s.slug for s in suggestions]}
+    if len(text.split()) >= MIN_DESCRIPTION_WORDS:
+        slots["complaint_description"] = text
+    place = intake.location_phrase(text)
+    if place:
+        slots["complaint_location"] = place
+    if region:
+        slots["complaint_region"] = region.code
+    wish = intake.privacy_wish(text)
+    if wish:
+        slots["complaint_privacy"] = wish.value
+    name = intake.stated_name(text)
+    if name:
+        slots["complaint_name"] = name
+    return slots
+
+
+class ValidateComplaintForm(_WithDatabase, FormValidationAction):
+    """Checks each answer; a wrong one is asked again with a hint, never silently accepted."""
+
+    def name(self) -> str:
+        return "validate_complaint_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict[str, Any],
+    ) -> list[str]:
+        if tracker.get_slot("complaint_consent") == "no":
+            return []  # nothing more is asked; the submit action explains and files nothing
+        if tracker.get_slot("complaint_privacy") == Privacy.ANONIM:
+            return [slot for slot in domain_slots if slot != "complaint_name"]
+        return domain_slots
+
+    async def validate_complaint_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if value is None:  # cleared when the form starts: nothing to check
+            return {"complaint_description": None}
+        text = str(value or "").strip()
+        if text.startswith("/") or len(text.split()) < 2:
+            dispatcher.utter_message(text=messages.text("complaint_description_short"))
+            return {"complaint_description": None}
+        slots = await asyncio.to_thread(read_message, self.db, text)
+        known = {slot: tracker.get_slot(slot) for slot in slots}
+        return {slot: known[slot] or value for slot, value in slots.items()} | {"complaint_description": text}
+
+    async def validate_complaint_category(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if value is None:  # cleared when the form starts: nothing to check
+            return {"complaint_category": None}
+        chosen = await asyncio.to_thread(self._category, str(value or ""), tracker)
+        if chosen is None and value != SHOW_ALL:
+            dispatcher.utter_message(text=messages.text("complaint_category_unknown"))
+        return {"complaint_category": chosen}
+
+    def _category(self, value: str, tracker: Tracker) -> str | None:
+        with self.db.reading() as session:
+            categories = intake.categories(session)
+        slugs = {category.slug for category in categories}
+        if value in slugs:
+            return value
+        suggested = tracker.get_slot("complaint_suggestions") or []
+        if _yes_no(tracker, value) == "yes" and suggested:
+            return str(suggested[0])
+        by_name = {category.name.lower(): category.slug for category in categories}
+        if value.strip().lower() in by_name:
+            return by_name[value.strip().lower()]
+        found = intake.suggest_categories(categories, value, limit=1)
+        return found[0].slug if found else None
+
+    async def validate_complaint_location(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if value is None:  # cleared when the form starts: nothing to check
+            return {"complaint_location": None}
+        shared = _shared_location(tracker)
+        if shared:
+            return {
+                "complaint_location": messages.text("complaint_location_shared"),
+                "complaint_latitude": shared["latitude"],
+                "complaint_longitude": shared["longitude"],
+            }
+        text = str(value or "").strip()
+        if len(text) < 3 or text.startswith("/"):
+            dispatcher.utter_message(response="utter_ask_complaint_location")
+            return {"complaint_location": None}
+        with self.db.reading() as session:
+            region = intake.resolve_region(session, text)
+        return {"complaint_location": text[:300], "complaint_region": region.code if region else None}
+
+    async def validate_complaint_privacy(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if value is None:  # cleared when the form starts: nothing to check
+            return {"complaint_privacy": None}
+        text = str(value or "").strip().lower()
+        level = PRIVACY_WORDS.get(text) or intake.privacy_wish(text)
+        if level is None and "biasa" in text:
+            level = Privacy.BIASA
+        if level is None:
+            dispatcher.utter_message(response="utter_not_understood_choice")
+            return {"complaint_privacy": None}
+        return {"complaint_privacy": level.value}
+
+    async def validate_complaint_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if value is None:  # cleared when the form starts: nothing to check
+            return {"complaint_consent": None}
+        answer = _yes_no(tracker, value)
+        if answer is None:
+            dispatcher.utter_message(response="utter_not_understood_choice")
+        return {"complaint_consent": answer}
+
+    async def validate_complaint_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if value is None:  # cleared when the form starts: nothing to check
+            return {"complaint_name": None}
+        name = " ".join(str(value or "").split())[:120]
+        if len(name) < 2 or name.startswith("/"):
+            dispatcher.utter_message(response="utter_ask_complaint_name")
+            return {"complaint_name": None}
+        return {"complaint_name": name}
+
+    async def validate_complaint_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        if value is None:  # cleared when the form starts: nothing to check
+            return {"complaint_confirmed": None}
+        answer = _yes_no(tracker, value)
+        if answer is None:
+            dispatcher.utter_message(response="utter_not_understood_choice")
+        return {"complaint_confirmed": answer}
+
+
+class ActionAskComplaintCategory(_WithDatabase, Action):
+    """Suggest the likely categories as buttons; all of them when nothing was suggested."""
+
+    def name(self) -> str:
+        return "action_ask_complaint_category"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        with self.db.reading() as session:
+            categories = {category.slug: category.name for category in intake.categories(session)}
+        suggested = [slug for slug in tracker.get_slot("complaint_suggestions") or [] if slug in categories]
+        if suggested:
+            names = categories[suggested[0]]
+            dispatcher.utter_message(
+                text=messages.text("complaint_ask_category_suggested").format(category=names),
+                buttons=[_category_button(slug, categories[slug]) for slug in suggested[:3]]
+                + [
+                    {
+                        "title": messages.text("complaint_other_category"),
+                        "payload": "/inform" + json.dumps({"complaint_category": SHOW_ALL}),
+                    }
+                ],
+            )
+            return [SlotSet("complaint_suggestions", [])]  # next time, show them all
+        dispatcher.utter_message(
+            text=messages.text("complaint_ask_category"),
+            buttons=[_category_button(slug, name) for slug, name in categories.items()],
+        )
+        return []
+
+
+def _category_button(slug: str, name: str) -> dict[str, str]:
+    return {"title": name, "payload": "/inform" + json.dumps({"complaint_category": slug})}
+
+
+class ActionAskComplaintConfirmed(_WithDatabase, Action):
+    """The summary the citizen confirms before anything is filed."""
+
+    def name(self) -> str:
+        return "action_ask_complaint_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        with self.db.reading() as session:
+            names = {category.slug: category.name for category in intake.categories(session)}
+        privacy = str(tracker.get_slot("complaint_privacy") or Privacy.BIASA)
+        summary = messages.text("complaint_summary").format(
+            description=tracker.get_slot("complaint_description"),
+            category=names.get(str(tracker.get_slot("complaint_category")), "-"),
+            location=tracker.get_slot("complaint_location") or "-",
+            privacy=messages.text(f"privacy_{privacy}"),
+            name=tracker.get_slot("complaint_name") if privacy != Privacy.ANONIM else "-",
+            photos=len(tracker.get_slot("complaint_attachments") or []),
+        )
+        dispatcher.utter_message(
+            text=summary,
+            buttons=[
+                {"title": messages.text("complaint_send"), "payload": "/affirm"},
+                {"title": messages.text("complaint_cancel"), "payload": "/cancel"},
+            ],
+        )
+        return []
+
+
+def _reset() -> list[dict[str, Any]]:
+    return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("requested_slot", None)]
+
+
+class ActionComplaintSubmit(_WithDatabase, Action):
+    """File the confirmed complaint and tell the citizen its number, deadline and how to follow it."""
+
+    def name(self) -> str:
+        return "action_complaint_submit"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if tracker.get_slot("complaint_consent") != "yes":
+            await asyncio.to_thread(forget_draft, self.db, tracker)
+            dispatcher.utter_message(response="utter_complaint_no_consent")
+            return _reset()
+        if tracker.get_slot("complaint_confirmed") != "yes":
+            await asyncio.to_thread(forget_draft, self.db, tracker)
+            dispatcher.utter_message(response="utter_complaint_cancelled")
+            return _reset()
+        metadata = tracker.latest_message.get("metadata") or {}
+        draft = workflow.Draft(
+            contact_id=contacts.contact_id_of(tracker.sender_id),
+            channel=str(metadata.get("channel", "api")),
+            description=str(tracker.get_slot("complaint_description")),
+            category_slug=tracker.get_slot("complaint_category"),
+            privacy=Privacy(tracker.get_slot("complaint_privacy") or Privacy.BIASA),
+            citizen_name=tracker.get_slot("complaint_name"),
+            location_text=tracker.get_slot("complaint_location"),
+            latitude=tracker.get_slot("complaint_latitude"),
+            longitude=tracker.get_slot("complaint_longitude"),
+            region_code=tracker.get_slot("complaint_region"),
+            consented_at=utcnow(),
+            attachments=tuple(tracker.get_slot("complaint_attachments") or ()),
+        )
+        number, due = await asyncio.to_thread(self._file, draft)
+        dispatcher.utter_message(text=messages.text("complaint_filed").format(number=number, due=due))
+        return _reset()
+
+    def _file(self, draft: workflow.Draft) -> tuple[str, str]:
+        calendar = self.calendar()
+        with self.db.session() as session:
+            complaint = workflow.file_complaint(session, draft, calendar)
+            assert complaint.due_at is not None
+            return complaint.number, format_date(calendar.local_date(complaint.due_at))
+
+
+def forget_draft(db: Database, tracker: Tracker) -> None:
+    """Nothing of an abandoned complaint stays in Loket's database: the slots are reset by the caller,
+    and the texts the citizen typed since the complaint started are blanked in the inbox."""
+    started = tracker.get_slot("complaint_started_at")
+    with db.session() as session:
+        inbox.forget_texts(
+            session, contacts.contact_id_of(tracker.sender_id), int(started) if started else None
+        )
+
+
+class ActionComplaintCancel(_WithDatabase, Action):
+    """``batal`` at any step: nothing is filed and the half-filled answers are forgotten."""
+
+    def name(self) -> str:
+        return "action_complaint_cancel"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        await asyncio.to_thread(forget_draft, self.db, tracker)
+        dispatcher.utter_message(response="utter_complaint_cancelled")
+        return [ActiveLoop(None), *_reset()]
+
+
+class ActionCheckStatus(_WithDatabase, Action):
+    """A ticket number in the text (details only for its filer), or the sender's own open tickets."""
+
+    def name(self) -> str:
+        return "action_check_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        contact_id = contacts.contact_id_of(tracker.sender_id)
+        text = " ".join([_text(tracker), *[str(v) for v in tracker.get_latest_entity_values("ticket")]])
+        dispatcher.utter_message(text=await asyncio.to_thread(self._answer, text, contact_id))
+        return []
+
+    def _answer(self, text: str, contact_id: int) -> str:
+        calendar = self.calendar()
+        with self.db.reading() as session:
+            lookup = queries.lookup_text(session, text, contact_id)
+            if lookup is None:
+                own = queries.open_for_contact(session, contact_id)
+                if not own:
+                    return messages.text("status_none")
+                lines = [_status_line(view, calendar) for view in own]
+                return messages.text("status_own_list") + "\n" + "\n".join(lines)
+        if lookup.verdict == "typo":
+            return messages.text("status_typo").format(number=lookup.number)
+        if lookup.view is None:
+            return messages.text("status_not_found").format(number=lookup.number)
+        view = lookup.view
+        if not view.is_filer:
+            return messages.text("status_public").format(
+                number=view.number, status=messages.text(f"status_{view.status}"),
+                date=format_date(calendar.local_date(view.updated_at)),
+            )  # fmt: skip
+        return _status_detail(view, calendar)
+
+
+def _status_line(view: queries.StatusView, calendar: WorkingCalendar) -> str:
+    return messages.text("status_line").format(
+        number=view.number, status=messages.text(f"status_{view.status}"), category=view.category or "-"
+    )
+
+
+def _status_detail(view: queries.StatusView, calendar: WorkingCalendar) -> str:
+    due = format_date(calendar.local_date(view.due_at)) if view.due_at else "-"
+    return messages.text("status_detail").format(
+        number=view.number,
+        status=messages.text(f"status_{view.status}"),
+        category=view.category or "-",
+        agency=view.agency or messages.text("status_agency_pending"),
+        updated=format_date(calendar.local_date(view.updated_at)),
+        due=due,
+    )
+
+
+class _OwnTicketAction(_WithDatabase, Action):
+    """Acts on a ticket the sender filed: the one named, else their latest resolved one."""
+
+    def _own_ticket(self, session: Any, tracker: Tracker, statuses: tuple[Status, ...]) -> Complaint | None:
+        contact_id = contacts.contact_id_of(tracker.sender_id)
+        number = next(tracker.get_latest_entity_values("ticket"), None)
+        query = select(Complaint).where(Complaint.contact_id == contact_id, Complaint.status.in_(statuses))
+        if number:
+            query = query.where(Complaint.number == str(number))
+        complaint: Complaint | None = session.scalars(
+            query.order_by(Complaint.resolved_at.desc()).limit(1)
+        ).first()
+        return complaint
+
+
+class ActionRateComplaint(_OwnTicketAction):
+    """A 1-5 answer to "how satisfied are you?" after resolution."""
+
+    def name(self) -> str:
+        return "action_rate_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        rating = next(tracker.get_latest_entity_values("rating"), None)
+        dispatcher.utter_message(text=await asyncio.to_thread(self._rate, tracker, rating))
+        return []
+
+    def _rate(self, tracker: Tracker, rating: Any) -> str:
+        with self.db.session() as session:
+            complaint = self._own_ticket(session, tracker, (Status.SELESAI, Status.DITUTUP))
+            if complaint is None:
+                return messages.text("rate_no_ticket")
+            try:
+                workflow.rate(session, complaint, int(rating))
+            except (workflow.InvalidRating, TypeError, ValueError):
+                return messages.text("rate_invalid")
+            return messages.text("rate_thanks").format(number=complaint.number)
+
+
+class ActionDisputeComplaint(_OwnTicketAction):
+    """ "Belum selesai" within five working days of resolution reopens the ticket."""
+
+    def name(self) -> str:
+        return "action_dispute_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=await asyncio.to_thread(self._dispute, tracker, utcnow()))
+        return []
+
+    def _dispute(self, tracker: Tracker, now: datetime) -> str:
+        calendar = self.calendar()
+        with self.db.session() as session:
+            complaint = self._own_ticket(session, tracker, (Status.SELESAI,))
+            if complaint is None:
+                return messages.text("dispute_no_ticket")
+            try:
+                workflow.reopen(session, complaint, _text(tracker), calendar, now=now)
+            except workflow.DisputeWindowClosed:
+                return messages.text("dispute_too_late").format(number=complaint.number)
+            return messages.text("dispute_reopened").format(number=complaint.number)

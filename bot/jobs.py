@@ -1,0 +1,43 @@
+"""Periodic work of the app: the deadline sweep and finishing citizens' erasure requests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from functools import partial
+
+from bot.db import Database, utcnow
+from bot.rasa_server import forget_conversation
+from bot.settings import Settings
+from channels.contacts import finish_erasures
+from complaints import sla
+from complaints.calendar import WorkingCalendar
+
+logger = logging.getLogger(__name__)
+
+
+class MaintenanceWorker:
+    """Runs ``run_once`` every ``maintenance_seconds``; safe with several app instances."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.to_thread(self.run_once, utcnow())
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.maintenance_seconds)
+            except TimeoutError:
+                continue
+
+    def run_once(self, now: datetime) -> None:
+        with self.db.session() as session:
+            calendar = WorkingCalendar.load(session, self.settings.timezone)
+            report = sla.sweep(session, calendar, now)
+        if report.escalated or report.closed:
+            logger.info("deadline sweep: %s", report)
+        erased = finish_erasures(self.db, partial(forget_conversation, self.settings))
+        if erased:
+            logger.info("erased %d contacts on their request", erased)

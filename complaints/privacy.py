@@ -1,0 +1,110 @@
+"""A citizen's rights over their data (UU 27/2022): see what Loket holds (DATA SAYA) and have it
+erased (HAPUS DATA) where no open ticket still needs it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from bot.logs import redact
+from catalog.models import UnansweredQuestion
+from channels.inbox import forget_texts
+from channels.models import Contact, InboxMessage, OutboxMessage, QueueStatus
+from complaints.models import OPEN_STATUSES, Complaint, ComplaintEvent
+
+ERASED = "[dihapus]"
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What Loket holds about one contact."""
+
+    channel: str
+    address: str  # masked
+    since: datetime
+    opted_out: bool
+    messages: int
+    tickets: list[tuple[str, str, bool]]  # number, status, whether a name is kept
+    questions: int
+
+
+def held_data(session: Session, contact_id: int) -> Holdings:
+    contact = session.get(Contact, contact_id)
+    assert contact is not None
+    complaints = session.execute(
+        select(Complaint.number, Complaint.status, Complaint.citizen_name)
+        .where(Complaint.contact_id == contact_id)
+        .order_by(Complaint.id)
+    ).all()
+    return Holdings(
+        channel=contact.channel,
+        address=mask(contact.address),
+        since=contact.created_at,
+        opted_out=contact.opted_out,
+        messages=session.scalar(select(func.count()).where(InboxMessage.contact_id == contact_id)) or 0,
+        tickets=[(number, status, name is not None) for number, status, name in complaints],
+        questions=session.scalar(select(func.count()).where(UnansweredQuestion.contact_id == contact_id))
+        or 0,
+    )
+
+
+def mask(address: str) -> str:
+    """An identity shown back to its owner without revealing it whole: "+62812****7890"."""
+    if len(address) <= 6:
+        return "*" * len(address)
+    return address[:4] + "*" * (len(address) - 7) + address[-3:]
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure removed and what it kept (and why: open tickets)."""
+
+    anonymised_tickets: list[str]
+    kept_tickets: list[str]
+    messages_cleared: int
+    contact_removed: bool
+
+
+def erase(session: Session, contact_id: int, now: datetime) -> Erasure:
+    """Remove the contact's personal data except what open tickets need.
+
+    Finished tickets stay, anonymised (no name, no link to the contact, personal numbers masked in
+    the text, the citizen's own messages in the log replaced). Message texts are cleared. Without
+    open tickets the contact itself is removed once the last reply to it has been delivered
+    (``finish_erasures``), together with its Rasa conversation.
+    """
+    rows = session.scalars(select(Complaint).where(Complaint.contact_id == contact_id)).all()
+    kept = [complaint.number for complaint in rows if complaint.status in OPEN_STATUSES]
+    finished = [complaint for complaint in rows if complaint.status not in OPEN_STATUSES]
+    for complaint in finished:
+        complaint.contact_id, complaint.citizen_name, complaint.anonymised_at = None, None, now
+        complaint.description = redact(complaint.description)
+        complaint.location_text = redact(complaint.location_text) if complaint.location_text else None
+    if finished:
+        # The one sanctioned change to the append-only log: erasing the citizen's own words.
+        session.execute(
+            update(ComplaintEvent)
+            .where(
+                ComplaintEvent.complaint_id.in_([complaint.id for complaint in finished]),
+                ComplaintEvent.actor == "citizen",
+                ComplaintEvent.message.is_not(None),
+            )
+            .values(message=ERASED)
+            .execution_options(synchronize_session=False)
+        )
+    session.execute(
+        update(UnansweredQuestion).where(UnansweredQuestion.contact_id == contact_id).values(contact_id=None)
+    )
+    cleared = forget_texts(session, contact_id)
+    session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.contact_id == contact_id,
+            OutboxMessage.status.in_((QueueStatus.DONE, QueueStatus.FAILED)),
+        )
+    )
+    if not kept:
+        session.execute(update(Contact).where(Contact.id == contact_id).values(erase_requested_at=now))
+    return Erasure([complaint.number for complaint in finished], kept, cleared, not kept)

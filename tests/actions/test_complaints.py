@@ -1,0 +1,89 @@
+"""The complaint actions with a hand-built tracker: the form's checks and the status answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.complaints import ActionCheckStatus, ActionComplaintStart, ValidateComplaintForm
+from bot.db import Database
+from channels.contacts import contact_for
+from complaints import workflow
+from complaints.calendar import WorkingCalendar
+from complaints.models import Privacy
+
+
+def tracker(text: str, sender: str, intent: str = "inform", slots: dict[str, Any] | None = None) -> Tracker:
+    message = {"text": text, "intent": {"name": intent}, "entities": [], "metadata": {"original_text": text}}
+    return Tracker(sender, slots or {}, message, [], False, None, {}, "action_listen")
+
+
+def slots_of(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {event["name"]: event["value"] for event in events if event["event"] == "slot"}
+
+
+async def test_the_first_message_fills_what_it_says_and_nothing_else(seeded: Database) -> None:
+    sender = f"c{contact_for(seeded, 'api', 'a').id}"
+    events = await ActionComplaintStart(seeded).run(
+        CollectingDispatcher(),
+        tracker("lampu pju mati di jl. sukajadi no 12 kota bandung, anonim saja", sender),
+        {},
+    )
+    slots = slots_of(events)
+
+    assert slots["complaint_suggestions"][0] == "penerangan-jalan"
+    assert slots["complaint_location"] == "jl sukajadi no 12 kota bandung"
+    assert slots["complaint_region"] == "32.73.07"
+    assert slots["complaint_privacy"] == "anonim"
+    assert slots["complaint_name"] is None
+
+
+async def test_answers_are_checked_and_a_wrong_one_is_asked_again(seeded: Database) -> None:
+    form, sender = ValidateComplaintForm(seeded), "c1"
+    dispatcher = CollectingDispatcher()
+
+    privacy = await form.validate_complaint_privacy("Rahasia", dispatcher, tracker("Rahasia", sender), {})
+    unknown = await form.validate_complaint_privacy("terserah", dispatcher, tracker("terserah", sender), {})
+    consent = await form.validate_complaint_consent("ok", dispatcher, tracker("ok", sender), {})
+    refusal = await form.validate_complaint_consent("gak", dispatcher, tracker("gak", sender, "deny"), {})
+    category = await form.validate_complaint_category(
+        "ya", dispatcher, tracker("ya", sender, "affirm", {"complaint_suggestions": ["sampah"]}), {}
+    )
+
+    assert privacy == {"complaint_privacy": "rahasia"}
+    assert unknown == {"complaint_privacy": None}
+    assert consent == {"complaint_consent": "yes"} and refusal == {"complaint_consent": "no"}
+    assert category == {"complaint_category": "sampah"}
+    assert len(dispatcher.messages) == 1  # one hint, for the answer it could not use
+
+
+async def test_an_anonymous_complaint_is_never_asked_for_a_name(seeded: Database) -> None:
+    form = ValidateComplaintForm(seeded)
+    slots = ["complaint_privacy", "complaint_consent", "complaint_name", "complaint_confirmed"]
+
+    anonymous = await form.required_slots(
+        slots, CollectingDispatcher(), tracker("", "c1", slots={"complaint_privacy": "anonim"}), {}
+    )
+    refused = await form.required_slots(
+        slots, CollectingDispatcher(), tracker("", "c1", slots={"complaint_consent": "no"}), {}
+    )
+
+    assert "complaint_name" not in anonymous
+    assert refused == []
+
+
+async def test_status_is_detailed_for_the_filer_only(seeded: Database, calendar: WorkingCalendar) -> None:
+    filer, other = contact_for(seeded, "api", "filer").id, contact_for(seeded, "api", "other").id
+    draft = workflow.Draft(filer, "api", "Sampah menumpuk", "sampah", Privacy.BIASA, "Siti")
+    with seeded.session() as session:
+        number = workflow.file_complaint(session, draft, calendar).number
+    action = ActionCheckStatus(seeded)
+
+    own, theirs = CollectingDispatcher(), CollectingDispatcher()
+    await action.run(own, tracker(f"status {number}", f"c{filer}", "check_status"), {})
+    await action.run(theirs, tracker(f"status {number}", f"c{other}", "check_status"), {})
+
+    assert "Kategori: Sampah" in own.messages[0]["text"]
+    assert number in theirs.messages[0]["text"] and "Kategori" not in theirs.messages[0]["text"]

@@ -1,0 +1,94 @@
+"""DATA SAYA and HAPUS DATA against the database: what is removed, what is kept and why."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from bot.db import Database, utcnow
+from channels import inbox
+from channels.base import InboundMessage
+from channels.contacts import finish_erasures
+from channels.models import Contact, InboxMessage, OutboxMessage, QueueStatus
+from complaints import privacy, workflow
+from complaints.calendar import WorkingCalendar
+from complaints.models import Complaint, ComplaintEvent, Privacy
+
+OFFICER = workflow.Actor("officer")
+PHONE = "+6281234567890"
+
+
+def setup_citizen(db: Database, calendar: WorkingCalendar) -> tuple[int, str, str]:
+    stored = inbox.store(db, InboundMessage("whatsapp", "SM1", PHONE, "nama saya Budi, NIK 3273010101900001"))
+    draft = workflow.Draft(
+        stored.contact_id, "whatsapp", "Jalan rusak, hubungi saya di 081234567890", "jalan-rusak",
+        Privacy.BIASA, "Budi Santoso", "Jl. Merdeka 5",
+    )  # fmt: skip
+    with db.session() as session:
+        finished = workflow.file_complaint(session, draft, calendar)
+        workflow.verify(session, finished, OFFICER, calendar)
+        workflow.request_info(session, finished, OFFICER, "Fotonya?")
+        workflow.provide_info(session, finished, "rumah saya no 5, telp 081234567890", calendar)
+        workflow.reply_to_citizen(session, finished, OFFICER, "Kami perbaiki.", calendar)
+        workflow.resolve(session, finished, OFFICER, "Sudah.")
+        workflow.close(session, finished, OFFICER)
+        still_open = workflow.file_complaint(session, draft, calendar)
+        return stored.contact_id, finished.number, still_open.number
+
+
+def test_data_saya_shows_the_masked_identity_and_every_ticket(
+    seeded: Database, calendar: WorkingCalendar
+) -> None:
+    contact_id, finished, still_open = setup_citizen(seeded, calendar)
+    with seeded.reading() as session:
+        held = privacy.held_data(session, contact_id)
+
+    assert PHONE not in held.address and held.address.endswith("890")
+    assert [number for number, _, _ in held.tickets] == [finished, still_open]
+    assert held.messages == 1
+
+
+def test_hapus_data_anonymises_finished_tickets_and_keeps_open_ones(
+    seeded: Database, calendar: WorkingCalendar
+) -> None:
+    contact_id, finished, still_open = setup_citizen(seeded, calendar)
+    with seeded.session() as session:
+        erasure = privacy.erase(session, contact_id, utcnow())
+
+    assert erasure.anonymised_tickets == [finished] and erasure.kept_tickets == [still_open]
+    assert not erasure.contact_removed  # the open ticket still needs a way to reach the citizen
+    with seeded.reading() as session:
+        old = session.scalars(select(Complaint).where(Complaint.number == finished)).one()
+        assert (old.contact_id, old.citizen_name) == (None, None)
+        assert "081234567890" not in old.description
+        citizen_words = session.scalars(
+            select(ComplaintEvent.message).where(
+                ComplaintEvent.complaint_id == old.id, ComplaintEvent.actor == "citizen"
+            )
+        ).all()
+        assert all(word in (None, privacy.ERASED) for word in citizen_words)
+        assert session.scalars(select(InboxMessage.text)).all() == [privacy.ERASED]
+        kept = session.scalars(select(Complaint).where(Complaint.number == still_open)).one()
+        assert kept.contact_id == contact_id and kept.citizen_name == "Budi Santoso"
+
+
+def test_without_open_tickets_the_contact_itself_goes_once_nothing_is_pending(
+    seeded: Database, calendar: WorkingCalendar
+) -> None:
+    contact_id, _, still_open = setup_citizen(seeded, calendar)
+    with seeded.session() as session:
+        open_ticket = session.scalars(select(Complaint).where(Complaint.number == still_open)).one()
+        workflow.reject(session, open_ticket, OFFICER, workflow.RejectReason.SPAM, "Duplikat tes")
+        erasure = privacy.erase(session, contact_id, utcnow())
+    assert erasure.contact_removed
+    forgotten: list[str] = []
+
+    assert finish_erasures(seeded, forgotten.append) == 0  # its message and notifications are still pending
+    with seeded.session() as session:
+        session.execute(update(InboxMessage).values(status=QueueStatus.DONE))
+        session.execute(update(OutboxMessage).values(status=QueueStatus.DONE))
+    assert finish_erasures(seeded, forgotten.append) == 1
+    assert forgotten == [f"c{contact_id}"]
+    with seeded.reading() as session:
+        assert session.get(Contact, contact_id) is None
+        assert session.scalars(select(InboxMessage)).all() == []
+        assert all(c.contact_id is None for c in session.scalars(select(Complaint)))
