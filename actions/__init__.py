@@ -21,6 +21,7 @@ def build(db: Database, catalog: LiveCatalog, settings: Settings) -> list[Action
         ActionOptIn(db),
         ActionAnswerHowto(catalog),
         complaints.ActionComplaintStart(db, zone),
+        complaints.ActionInformOutOfContext(db, zone),
         complaints.ValidateComplaintForm(db, zone),
         complaints.ActionAskComplaintCategory(db, zone),
         complaints.ActionAskComplaintConfirmed(db, zone),

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
@@ -115,6 +115,27 @@ class ActionComplaintStart(_WithDatabase, Action):
         return events + [SlotSet(slot, value) for slot, value in slots.items()]
 
 
+class ActionInformOutOfContext(ActionComplaintStart):
+    """Information nobody asked for: a message that reads like a complaint ("nama saya Budi, jalan di
+    depan rumah berlubang ...") starts the complaint form; anything else gets the default answer."""
+
+    def name(self) -> str:
+        return "action_inform_out_of_context"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = _text(tracker)
+        if len(text.split()) >= MIN_DESCRIPTION_WORDS and await asyncio.to_thread(self._has_category, text):
+            return [*await super().run(dispatcher, tracker, domain), FollowupAction("complaint_form")]
+        dispatcher.utter_message(response="utter_default")
+        return []
+
+    def _has_category(self, text: str) -> bool:
+        with self.db.reading() as session:
+            return bool(intake.suggest_categories(intake.categories(session), text, limit=1))
+
+
 def read_message(db: Database, text: str) -> dict[str, Any]:
     """The form slots a citizen's own words already answer."""
     with db.reading() as session:
@@ -175,9 +196,11 @@ class ValidateComplaintForm(_WithDatabase, FormValidationAction):
         if value is None:  # cleared when the form starts: nothing to check
             return {"complaint_category": None}
         chosen = await asyncio.to_thread(self._category, str(value or ""), tracker)
-        if chosen is None and value != SHOW_ALL:
+        if chosen is not None:
+            return {"complaint_category": chosen}
+        if value != SHOW_ALL:
             dispatcher.utter_message(text=messages.text("complaint_category_unknown"))
-        return {"complaint_category": chosen}
+        return {"complaint_category": None, "complaint_suggestions": []}  # ask again, with every category
 
     def _category(self, value: str, tracker: Tracker) -> str | None:
         with self.db.reading() as session:
@@ -284,7 +307,7 @@ class ActionAskComplaintCategory(_WithDatabase, Action):
                     }
                 ],
             )
-            return [SlotSet("complaint_suggestions", [])]  # next time, show them all
+            return []
         dispatcher.utter_message(
             text=messages.text("complaint_ask_category"),
             buttons=[_category_button(slug, name) for slug, name in categories.items()],
@@ -478,19 +501,31 @@ class ActionRateComplaint(_OwnTicketAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         rating = next(tracker.get_latest_entity_values("rating"), None)
-        dispatcher.utter_message(text=await asyncio.to_thread(self._rate, tracker, rating))
+        text, number = await asyncio.to_thread(self._rate, tracker, rating)
+        # The dispute stays one tap (or "belum selesai") away after rating.
+        buttons = (
+            [{"title": messages.text("complaint_not_solved"), "payload": _dispute_payload(number)}]
+            if number
+            else []
+        )
+        dispatcher.utter_message(text=text, buttons=buttons)
         return []
 
-    def _rate(self, tracker: Tracker, rating: Any) -> str:
+    def _rate(self, tracker: Tracker, rating: Any) -> tuple[str, str | None]:
         with self.db.session() as session:
             complaint = self._own_ticket(session, tracker, (Status.SELESAI, Status.DITUTUP))
             if complaint is None:
-                return messages.text("rate_no_ticket")
+                return messages.text("rate_no_ticket"), None
+            open_for_dispute = complaint.number if complaint.status == Status.SELESAI else None
             try:
                 workflow.rate(session, complaint, int(rating))
             except (workflow.InvalidRating, TypeError, ValueError):
-                return messages.text("rate_invalid")
-            return messages.text("rate_thanks").format(number=complaint.number)
+                return messages.text("rate_invalid"), open_for_dispute
+            return messages.text("rate_thanks").format(number=complaint.number), open_for_dispute
+
+
+def _dispute_payload(number: str) -> str:
+    return "/dispute" + json.dumps({"ticket": number})
 
 
 class ActionDisputeComplaint(_OwnTicketAction):

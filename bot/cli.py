@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -120,6 +121,77 @@ def eval_nlu(file: Path) -> None:
     for miss in report.misses:
         click.echo(miss)
     click.echo(report.line())
+
+
+@main.group("calendar")
+def calendar_group() -> None:
+    """Working-day calendar: national holidays and cuti bersama, with administrators' corrections."""
+
+
+@calendar_group.command("list")
+@click.option("--year", type=int, default=None, help="Year to show (default: this year).")
+def calendar_list(year: int | None) -> None:
+    """Every day off in a year: the holiday library's and the administrators'."""
+    from complaints.calendar import WorkingCalendar
+
+    settings = get_settings()
+    with _database().reading() as session:
+        calendar = WorkingCalendar.load(session, settings.timezone)
+    year = year or datetime.now(calendar.timezone).year
+    for day, name, working in calendar.days_off(year):
+        click.echo(f"{day.isoformat()}  {'masuk' if working else 'libur'}  {name}")
+
+
+@calendar_group.command("add")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("name")
+@click.option("--working", is_flag=True, help="Make this a working day (override the library).")
+def calendar_add(day: datetime, name: str, working: bool) -> None:
+    """Add a day off (e.g. a new cuti bersama) or, with --working, a working day."""
+    from complaints.models import CalendarDay
+
+    with _database().session() as session:
+        session.merge(CalendarDay(day=day.date(), working=working, name=name))
+    click.echo(f"{day.date().isoformat()}: {'working day' if working else 'day off'} ({name})")
+
+
+@calendar_group.command("remove")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def calendar_remove(day: datetime) -> None:
+    """Remove an administrator's correction (the library's answer applies again)."""
+    from complaints.models import CalendarDay
+
+    with _database().session() as session:
+        found = session.get(CalendarDay, day.date())
+        if found is None:
+            raise click.ClickException(f"no correction for {day.date().isoformat()}")
+        session.delete(found)
+
+
+@main.group("users")
+def users_group() -> None:
+    """Console accounts of officers, verifiers, supervisors and administrators."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Name shown in the console.")
+@click.option("--role", type=click.Choice(["officer", "verifier", "supervisor", "admin"]), required=True)
+@click.option("--agency", default=None, help="Agency slug (required for officers).")
+@click.password_option(help="Password (asked for when not given).")
+def users_create(username: str, display_name: str, role: str, agency: str | None, password: str) -> None:
+    """Create an account."""
+    from complaints.accounts import AccountError, create_officer
+    from complaints.reference import ensure_seeded
+
+    db = _database()
+    ensure_seeded(db)
+    try:
+        with db.session() as session:
+            create_officer(session, username, display_name, role, password, agency)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"created {role} {username}")
 
 
 def _database() -> Database:

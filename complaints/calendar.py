@@ -29,12 +29,17 @@ class WorkingCalendar:
 
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Jakarta"))
     overrides: Mapping[date, bool] = field(default_factory=dict)  # day → is a working day
+    override_names: Mapping[date, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, timezone: str = "Asia/Jakarta") -> WorkingCalendar:
         """The calendar with the administrators' days from the database."""
-        rows = session.execute(select(CalendarDay.day, CalendarDay.working)).all()
-        return cls(ZoneInfo(timezone), {day: working for day, working in rows})
+        rows = session.execute(select(CalendarDay.day, CalendarDay.working, CalendarDay.name)).all()
+        return cls(
+            ZoneInfo(timezone),
+            {day: working for day, working, _ in rows},
+            {day: name for day, _, name in rows},
+        )
 
     @cached_property
     def _library(self) -> holidays.HolidayBase:
@@ -49,6 +54,17 @@ class WorkingCalendar:
     def day_off_name(self, day: date) -> str | None:
         """Why ``day`` is not a working day, if it is a holiday the library knows."""
         return self._library.get(day)
+
+    def days_off(self, year: int) -> list[tuple[date, str, bool]]:
+        """The library's holidays and the administrators' days of ``year``: (day, name, is working)."""
+        library = holidays.country_holidays("ID", categories=LIBRARY_CATEGORIES, language="id", years=year)
+        days = {day: (str(name), False) for day, name in library.items()}
+        days |= {
+            day: (self.override_names.get(day, "") + " (admin)", working)
+            for day, working in self.overrides.items()
+            if day.year == year
+        }
+        return sorted((day, name, working) for day, (name, working) in days.items())
 
     def local_date(self, moment: datetime) -> date:
         """The date at ``moment`` in this calendar's time zone."""

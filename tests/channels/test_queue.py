@@ -194,6 +194,27 @@ def test_a_bare_number_picks_from_the_last_choices_offered(db: Database) -> None
     assert inbox.last_offered_buttons(db, menu.contact_id, menu.inbox_id) == []
 
 
+def test_a_typed_button_title_or_a_number_answers_a_notification_too(db: Database) -> None:
+    from channels.base import Button, numbered_choice, titled_choice
+
+    first = inbox.store(db, message("alice", "a1"))
+    taken = claim(db)
+    assert taken is not None
+    inbox.complete(db, taken, "w1", [Reply(text="Laporan diterima.")])
+    rating = (Button("1", "/rate{1}"), Button("2", "/rate{2}"), Button("Belum selesai", "/dispute"))
+    with db.session() as session:
+        assert inbox.queue_notification(
+            session, first.contact_id, Reply(text="Selesai. Nilai?", buttons=rating)
+        )
+    answer = inbox.store(db, message("alice", "a2", "Belum  selesai!"))
+
+    offered = inbox.last_offered_buttons(db, first.contact_id, answer.inbox_id)
+
+    assert titled_choice("Belum  selesai!", offered) == rating[2]
+    assert numbered_choice("2", offered) == rating[1]
+    assert titled_choice("selesai", offered) is None
+
+
 def test_releasing_deferred_messages_makes_them_due_at_once(db: Database) -> None:
     stored = inbox.store(db, message("alice", "a1"))
     fresh = inbox.store(db, message("bob", "b1"))
