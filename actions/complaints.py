@@ -69,6 +69,13 @@ def _yes_no(tracker: Tracker, value: Any) -> str | None:
     return None
 
 
+def _yes_no_slot(slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    answer = _yes_no(tracker, value)
+    if answer is None:
+        dispatcher.utter_message(response="utter_not_understood_choice")
+    return {slot: answer}
+
+
 def _shared_location(tracker: Tracker) -> dict[str, float] | None:
     """Coordinates a channel put in the message metadata (WhatsApp/Telegram location sharing)."""
     location = (tracker.latest_message.get("metadata") or {}).get("location")
@@ -90,6 +97,10 @@ class _WithDatabase:
     def calendar(self) -> WorkingCalendar:
         with self.db.reading() as session:
             return WorkingCalendar.load(session, self.timezone)
+
+    def category_names(self) -> dict[str, str]:
+        with self.db.reading() as session:
+            return {category.slug: category.name for category in intake.categories(session)}
 
 
 class ActionComplaintStart(_WithDatabase, Action):
@@ -256,10 +267,7 @@ class ValidateComplaintForm(_WithDatabase, FormValidationAction):
     ) -> dict[str, Any]:
         if value is None:  # cleared when the form starts: nothing to check
             return {"complaint_consent": None}
-        answer = _yes_no(tracker, value)
-        if answer is None:
-            dispatcher.utter_message(response="utter_not_understood_choice")
-        return {"complaint_consent": answer}
+        return _yes_no_slot("complaint_consent", value, dispatcher, tracker)
 
     async def validate_complaint_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -277,10 +285,7 @@ class ValidateComplaintForm(_WithDatabase, FormValidationAction):
     ) -> dict[str, Any]:
         if value is None:  # cleared when the form starts: nothing to check
             return {"complaint_confirmed": None}
-        answer = _yes_no(tracker, value)
-        if answer is None:
-            dispatcher.utter_message(response="utter_not_understood_choice")
-        return {"complaint_confirmed": answer}
+        return _yes_no_slot("complaint_confirmed", value, dispatcher, tracker)
 
 
 class ActionAskComplaintCategory(_WithDatabase, Action):
@@ -292,8 +297,7 @@ class ActionAskComplaintCategory(_WithDatabase, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        with self.db.reading() as session:
-            categories = {category.slug: category.name for category in intake.categories(session)}
+        categories = self.category_names()
         suggested = [slug for slug in tracker.get_slot("complaint_suggestions") or [] if slug in categories]
         if suggested:
             names = categories[suggested[0]]
@@ -328,8 +332,7 @@ class ActionAskComplaintConfirmed(_WithDatabase, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        with self.db.reading() as session:
-            names = {category.slug: category.name for category in intake.categories(session)}
+        names = self.category_names()
         privacy = str(tracker.get_slot("complaint_privacy") or Privacy.BIASA)
         summary = messages.text("complaint_summary").format(
             description=tracker.get_slot("complaint_description"),

@@ -70,5 +70,5 @@ def _state(calendar: WorkingCalendar, due_at: datetime, now: datetime) -> SlaSta
 def _locked(session: Session, query: Select[Complaint]) -> list[Complaint]:
     statement = query.order_by(Complaint.id)
     if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
+        statement = statement.with_for_update(skip_locked=True, of=Complaint)
     return list(session.scalars(statement))
