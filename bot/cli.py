@@ -168,6 +168,45 @@ def calendar_remove(day: datetime) -> None:
         session.delete(found)
 
 
+@main.group("routing")
+def routing_group() -> None:
+    """Which agency handles which category of complaint in which region."""
+
+
+@routing_group.command("list")
+def routing_list() -> None:
+    """Every rule: category, region code prefix (- = whole province), agency."""
+    from complaints import routing
+    from complaints.reference import ensure_seeded
+
+    db = _database()
+    ensure_seeded(db)
+    with db.reading() as session:
+        for category, region, agency in routing.rules(session):
+            click.echo(f"{category:24} {region or '-':10} {agency}")
+
+
+@routing_group.command("set")
+@click.argument("category")
+@click.argument("agency")
+@click.option(
+    "--region", default=None, help="Kemendagri code prefix, e.g. 32.73 (default: the whole province)."
+)
+def routing_set(category: str, agency: str, region: str | None) -> None:
+    """Send CATEGORY (from --region) to AGENCY, replacing the rule for that pair."""
+    from complaints import routing
+    from complaints.reference import ensure_seeded
+
+    db = _database()
+    ensure_seeded(db)
+    try:
+        with db.session() as session:
+            routing.set_rule(session, category, region, agency)
+    except routing.UnknownReference as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{category} from {region or 'the whole province'} -> {agency}")
+
+
 @main.group("users")
 def users_group() -> None:
     """Console accounts of officers, verifiers, supervisors and administrators."""

@@ -47,3 +47,13 @@ def test_an_officer_account_needs_an_agency_and_keeps_only_a_password_hash(tmp_p
     db.dispose()
     assert officer.password_hash and "rahasia-sekali-123" not in officer.password_hash
     assert check_password(officer.password_hash, "rahasia-sekali-123")
+
+
+def test_an_administrator_changes_who_handles_a_category_in_one_city(tmp_path: Path) -> None:
+    changed = loket(tmp_path, "routing", "set", "sampah", "dlh-jabar", "--region", "32.01")
+    unknown = loket(tmp_path, "routing", "set", "sampah", "tidak-ada")
+    listed = loket(tmp_path, "routing", "list")
+
+    assert changed.returncode == 0, changed.stderr
+    assert unknown.returncode != 0 and "unknown agency tidak-ada" in unknown.stderr
+    assert any(line.split() == ["sampah", "32.01", "dlh-jabar"] for line in listed.stdout.splitlines())
