@@ -7,6 +7,8 @@ import logging
 from datetime import datetime
 from functools import partial
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.db import Database, utcnow
 from bot.rasa_server import forget_conversation
 from bot.settings import Settings
@@ -26,7 +28,10 @@ class MaintenanceWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await asyncio.to_thread(self.run_once, utcnow())
+            try:
+                await asyncio.to_thread(self.run_once, utcnow())
+            except SQLAlchemyError as error:  # the database is away: the next round catches up
+                logger.warning("maintenance skipped, database unavailable: %s", type(error).__name__)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.maintenance_seconds)
             except TimeoutError:

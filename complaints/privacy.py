@@ -95,9 +95,13 @@ def erase(session: Session, contact_id: int, now: datetime) -> Erasure:
             .values(message=ERASED)
             .execution_options(synchronize_session=False)
         )
-    session.execute(
-        update(UnansweredQuestion).where(UnansweredQuestion.contact_id == contact_id).values(contact_id=None)
-    )
+    for question in session.scalars(
+        select(UnansweredQuestion).where(UnansweredQuestion.contact_id == contact_id)
+    ):
+        question.contact_id, question.text = (
+            None,
+            redact(question.text),
+        )  # editors keep the question, not the asker
     cleared = forget_texts(session, contact_id)
     session.execute(
         delete(OutboxMessage).where(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from bot.db import Database, utcnow
+from catalog import store
+from catalog.models import UnansweredQuestion
 from channels import inbox
 from channels.base import InboundMessage
 from channels.contacts import finish_erasures
@@ -51,10 +53,16 @@ def test_hapus_data_anonymises_finished_tickets_and_keeps_open_ones(
     seeded: Database, calendar: WorkingCalendar
 ) -> None:
     contact_id, finished, still_open = setup_citizen(seeded, calendar)
+    store.record_unanswered(seeded, "izin kapal ikan, wa saya 081234567890", "whatsapp", contact_id, [])
     with seeded.session() as session:
         erasure = privacy.erase(session, contact_id, utcnow())
 
     assert erasure.anonymised_tickets == [finished] and erasure.kept_tickets == [still_open]
+    with seeded.reading() as session:
+        question = session.scalars(select(UnansweredQuestion)).one()
+    assert (
+        question.contact_id is None and "081234567890" not in question.text and "izin kapal" in question.text
+    )
     assert not erasure.contact_removed  # the open ticket still needs a way to reach the citizen
     with seeded.reading() as session:
         old = session.scalars(select(Complaint).where(Complaint.number == finished)).one()
