@@ -87,3 +87,16 @@ async def test_status_is_detailed_for_the_filer_only(seeded: Database, calendar:
 
     assert "Kategori: Sampah" in own.messages[0]["text"]
     assert number in theirs.messages[0]["text"] and "Kategori" not in theirs.messages[0]["text"]
+
+
+async def test_a_shared_location_fills_the_coordinates(seeded: Database) -> None:
+    sender = f"c{contact_for(seeded, 'api', 'b').id}"
+    shared = tracker("", sender)
+    shared.latest_message["metadata"] = {"location": {"latitude": -6.8915, "longitude": 107.6107}}
+
+    answer = await ValidateComplaintForm(seeded).validate_complaint_location(
+        "", CollectingDispatcher(), shared, {}
+    )
+
+    assert answer["complaint_latitude"] == -6.8915 and answer["complaint_longitude"] == 107.6107
+    assert answer["complaint_location"] == "Lokasi yang dibagikan"
