@@ -17,6 +17,8 @@ from channels import contacts
 from nlu.language import is_english
 
 LAST_SERVICE = "last_service"
+FULL = "full"
+MORE_KEYWORD = "LENGKAP"  # typed by the citizen; the dialogue worker matches it to this button
 
 
 class ActionAnswerHowto(Action):
@@ -41,6 +43,8 @@ class ActionAnswerHowto(Action):
             return []
         aspect = aspects.detect(question)
         language = "en" if is_english(question) else "id"
+        if chosen is not None and next(tracker.get_latest_entity_values("detail"), None) == FULL:
+            return self._answer_in_full(dispatcher, str(chosen), channel, language)
         if chosen is not None:
             return self._answer(dispatcher, str(chosen), aspect, channel, language)
         outcome: Retrieval = await asyncio.to_thread(self.catalog.retrieve, question)
@@ -68,7 +72,22 @@ class ActionAnswerHowto(Action):
         if entry is None:
             dispatcher.utter_message(response="utter_howto_no_answer")
             return []
-        dispatcher.utter_message(text=answers.answer(entry, aspect, channel, language))
+        text = answers.answer(entry, aspect, channel, language)
+        more = "/ask_howto" + json.dumps({"service": service_id, "detail": FULL})
+        buttons = [{"title": MORE_KEYWORD, "payload": more}] if answers.is_cut(text) else []
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return [SlotSet(LAST_SERVICE, service_id)]
+
+    def _answer_in_full(
+        self, dispatcher: CollectingDispatcher, service_id: str, channel: str, language: str
+    ) -> list[dict[str, Any]]:
+        """ "LENGKAP": every part of the entry, one message per part on SMS."""
+        entry = self.catalog.entry(service_id)
+        if entry is None:
+            dispatcher.utter_message(response="utter_howto_no_answer")
+            return []
+        for part in answers.full_answer(entry, channel, language):
+            dispatcher.utter_message(text=part)
         return [SlotSet(LAST_SERVICE, service_id)]
 
     def _offer(self, dispatcher: CollectingDispatcher, service_ids: list[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.messages import text
 from catalog.aspects import Aspect
 from catalog.schema import ServiceContent
-from channels.gsm7 import segments, to_gsm7
+from channels.gsm7 import fit, to_gsm7
 
 # Channels that deliver plain SMS (feature phones): at most 3 segments per answer.
 SMS_CHANNELS = frozenset({"sms", "twilio_sms", "sms_gateway"})
@@ -52,17 +52,25 @@ def sms_answer(entry: ServiceContent, aspect: Aspect | None) -> str:
     if aspect is None:
         return entry.sms_text
     full = to_gsm7(f"{entry.title}. {_aspect_text(entry, aspect)}".replace("*", ""))
-    if segments(full) <= SMS_SEGMENTS:
-        return full
-    return fit_sms(full, to_gsm7(text("sms_more")))
+    return fit(full, "... " + to_gsm7(text("sms_more")), SMS_SEGMENTS)
 
 
-def fit_sms(message: str, suffix: str) -> str:
-    """``message`` cut at a word boundary so that it plus ``suffix`` fits in three segments."""
-    words = message.split(" ")
-    while words and segments(" ".join(words) + "... " + suffix) > SMS_SEGMENTS:
-        words.pop()
-    return " ".join(words) + "... " + suffix
+def is_cut(answer_text: str) -> bool:
+    """Whether an SMS answer was shortened and points to the rest ("Balas LENGKAP")."""
+    return answer_text.endswith(to_gsm7(text("sms_more")))
+
+
+def full_answer(entry: ServiceContent, channel: str, language: str = "id") -> list[str]:
+    """Everything about ``entry``, aspect by aspect; on SMS one message per aspect, each at most three
+    segments (what still does not fit is cut, with the official link in the last message)."""
+    order = (Aspect.REQUIREMENTS, Aspect.STEPS, Aspect.FEE, Aspect.DURATION, Aspect.WHERE)
+    sections = [_aspect_text(entry, aspect) for aspect in order]
+    sections = [section for section in sections if section]
+    link = f"{text('answer_official', language)}: {entry.official_url}"
+    if channel not in SMS_CHANNELS:
+        return [f"*{entry.title}*\n" + "\n\n".join(sections) + f"\n\n{link}\n{text('answer_sample_note')}"]
+    parts = [to_gsm7(f"{entry.title}. {section}") for section in sections] + [to_gsm7(link)]
+    return [fit(part, "...", SMS_SEGMENTS) for part in parts]
 
 
 def _bullets(items: list[str]) -> str:

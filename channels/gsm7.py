@@ -64,3 +64,13 @@ def to_gsm7(text: str) -> str:
         plain = "".join(c for c in decomposed if c in BASIC or c in EXTENDED)
         out.append(plain)
     return "".join(out)
+
+
+def fit(text: str, suffix: str, max_segments: int) -> str:
+    """``text`` cut at a word boundary so that it plus ``suffix`` fits in ``max_segments`` segments."""
+    if segments(text) <= max_segments:
+        return text
+    words = text.split(" ")
+    while words and segments(" ".join(words) + suffix) > max_segments:
+        words.pop()
+    return " ".join(words).rstrip(" ,.;:") + suffix

@@ -20,12 +20,13 @@ def tracker(
     slots: dict[str, Any] | None = None,
     entities: list[dict[str, Any]] | None = None,
     sender: str = "c1",
+    channel: str = "api",
 ) -> Tracker:
     message = {
         "text": text,
         "intent": {"name": "ask_howto", "confidence": 0.9},
         "entities": entities or [],
-        "metadata": {"channel": "api"},
+        "metadata": {"channel": channel},
     }
     return Tracker(sender, slots or {}, message, [], False, None, {}, "action_listen")
 
@@ -88,3 +89,22 @@ async def test_the_menu_button_without_a_question_asks_which_service(live_catalo
     messages, _ = await run(live_catalog, "/ask_howto")
 
     assert messages[0]["response"] == "utter_ask_which_service"
+
+
+async def test_on_sms_a_cut_answer_offers_lengkap_and_lengkap_sends_every_part(
+    live_catalog: LiveCatalog,
+) -> None:
+    from channels.gsm7 import is_gsm7, segments
+
+    short, _ = await run(live_catalog, "syarat bikin skck apa aja", channel="sms_gateway")
+    assert short[0]["text"].endswith("Balas LENGKAP utk info lengkap")
+    more = short[0]["buttons"][0]
+    assert more["title"] == "LENGKAP"
+
+    entities = [{"entity": "service", "value": "skck"}, {"entity": "detail", "value": "full"}]
+    parts, events = await run(live_catalog, more["payload"], entities=entities, channel="sms_gateway")
+
+    assert len(parts) >= 4  # requirements, steps, fee, duration, where, link
+    assert all(is_gsm7(part["text"]) and segments(part["text"]) <= 3 for part in parts)
+    assert "polri.go.id" in parts[-1]["text"] or "http" in parts[-1]["text"]
+    assert events[0]["value"] == "skck"

@@ -1,0 +1,37 @@
+"""Rendering a reply as SMS for a feature phone: GSM-7 only, numbered choices instead of buttons, and
+split into messages of at most three segments, in order (nothing is silently dropped)."""
+
+from __future__ import annotations
+
+import re
+
+from bot import messages
+from channels.base import Reply
+from channels.gsm7 import fit, segments, to_gsm7
+
+MAX_SEGMENTS = 3
+_BOLD = re.compile(r"\*([^*\n]+)\*")  # WhatsApp/Telegram emphasis means nothing on SMS
+
+
+def render(reply: Reply, max_segments: int = MAX_SEGMENTS) -> str:
+    """The SMS text of ``reply``: plain GSM-7, its choices as "1. …" lines, at most ``max_segments``."""
+    text = _BOLD.sub(r"\1", reply.text).strip()
+    # A keyword the text already asks for ("Balas LENGKAP") is typed, not numbered.
+    listed = [button for button in reply.buttons if not (button.title.isupper() and button.title in text)]
+    if listed:
+        choices = "\n".join(f"{number}. {button.title}" for number, button in enumerate(listed, 1))
+        text = f"{text}\n{choices}\n{messages.text('sms_reply_with_number')}".strip()
+    return to_gsm7(text)
+
+
+def parts(reply: Reply, max_segments: int = MAX_SEGMENTS) -> list[str]:
+    """``render`` split into messages of at most ``max_segments`` each, at line breaks (in order)."""
+    text = render(reply)
+    out: list[str] = []
+    for line in text.split("\n"):
+        candidate = f"{out[-1]}\n{line}" if out else line
+        if out and segments(candidate) <= max_segments:
+            out[-1] = candidate
+        else:
+            out.append(fit(line, "...", max_segments))
+    return out
