@@ -26,7 +26,7 @@ from bot.metrics import ERRORS, REGISTRY, QueueDepthCollector
 from bot.rasa_client import RasaClient
 from bot.settings import Settings, get_settings
 from catalog.live import LiveCatalog, ensure_imported
-from channels import api
+from channels import api, sms_gateway
 from channels.base import Sender
 from channels.workers import OutboxWorker
 from complaints.reference import ensure_seeded
@@ -40,9 +40,15 @@ SIMULATOR_POLICY = (
 )
 
 
-def senders() -> dict[str, Sender]:
-    """The outbound side of every enabled channel."""
-    return {api.CHANNEL: api.ApiSender()}
+def senders(settings: Settings) -> dict[str, Sender]:
+    """The outbound side of every enabled channel (a channel without credentials is off)."""
+    enabled: dict[str, Sender] = {api.CHANNEL: api.ApiSender()}
+    gateway_secret = settings.sms_gateway_secret.get_secret_value()
+    if gateway_secret and settings.sms_gateway_outbound_url:
+        enabled[sms_gateway.CHANNEL] = sms_gateway.SmsGatewaySender(
+            settings.sms_gateway_outbound_url, gateway_secret
+        )
+    return enabled
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.effective_rasa_url, settings.secret("internal_token"), settings.rasa_timeout_seconds
         )
         waiters = api.ReplyWaiters()
-        outbox = OutboxWorker(db, settings, senders())
+        outbox = OutboxWorker(db, settings, senders(settings))
 
         def handled(inbox_id: int) -> None:
             waiters.notify(inbox_id)
@@ -80,6 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             poll_seconds=settings.poll_seconds,
             wake_dialogue=dialogue.wake,
         )
+        if settings.sms_gateway_secret.get_secret_value():
+            app.state.sms_gateway = sms_gateway.GatewayContext(
+                db, settings.sms_gateway_secret.get_secret_value(), dialogue.wake
+            )
         collector = QueueDepthCollector(db)
         REGISTRY.register(collector)
         stop = asyncio.Event()
@@ -100,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Loket", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(api.router)
+    app.include_router(sms_gateway.router)
 
     @app.exception_handler(SQLAlchemyError)
     async def database_down(request: Request, error: SQLAlchemyError) -> JSONResponse:

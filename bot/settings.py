@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     encoder_prefix: str = Field(
         "query: ", description="Text put before every input of a sentence-transformers model."
     )
+    sms_gateway_secret: SecretStr = Field(
+        SecretStr(""),
+        description="Secret of the SMS gateway webhook (HMAC-SHA256 of the body); empty: channel off.",
+    )
+    sms_gateway_outbound_url: str = Field(
+        "", description="Where replies to SMS-gateway citizens are POSTed (signed the same way)."
+    )
     timezone: str = Field(
         "Asia/Jakarta", description="Time zone of the province: working days and deadlines are counted in it."
     )

@@ -18,7 +18,7 @@ def render(reply: Reply, max_segments: int = MAX_SEGMENTS) -> str:
     text = _BOLD.sub(r"\1", reply.text).strip()
     # A keyword the text already asks for ("Balas LENGKAP") is typed, not numbered.
     listed = [button for button in reply.buttons if not (button.title.isupper() and button.title in text)]
-    if listed:
+    if listed and not _already_numbered(text, len(listed)):
         choices = "\n".join(f"{number}. {button.title}" for number, button in enumerate(listed, 1))
         text = f"{text}\n{choices}\n{messages.text('sms_reply_with_number')}".strip()
     return to_gsm7(text)
@@ -35,3 +35,9 @@ def parts(reply: Reply, max_segments: int = MAX_SEGMENTS) -> list[str]:
         else:
             out.append(fit(line, "...", max_segments))
     return out
+
+
+def _already_numbered(text: str, count: int) -> bool:
+    """Whether the text itself lists the choices as "1." to "count." lines (the menu does)."""
+    starts = {line.strip().split(" ", 1)[0] for line in text.splitlines()}
+    return all(f"{number}." in starts for number in range(1, count + 1))

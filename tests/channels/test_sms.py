@@ -36,3 +36,11 @@ def test_a_long_reply_is_split_in_order_into_messages_of_at_most_three_segments(
 
     assert len(parts) > 1 and all(segments(part) <= 3 for part in parts)
     assert "\n".join(parts) == "\n".join(lines).strip()
+
+
+def test_a_text_that_already_numbers_its_choices_is_not_given_them_twice() -> None:
+    reply = Reply(
+        text="Pilih:\n1. Info layanan\n2. Pengaduan", buttons=(Button("Info", "/a"), Button("Adu", "/b"))
+    )
+
+    assert sms.render(reply) == "Pilih:\n1. Info layanan\n2. Pengaduan"

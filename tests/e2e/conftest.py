@@ -17,6 +17,7 @@ import pytest
 from bot import migrate, rasa_server
 from bot.db import Database
 from bot.settings import PROJECT_ROOT, Settings
+from tests.fakes import fake_sms_gateway
 
 READY_SECONDS = 240
 _POLL = threading.Event()  # never set: only its timed wait is used between polls
@@ -85,11 +86,23 @@ def wait_for(condition, seconds: float, log_hint: str = "") -> None:  # type: ig
     raise AssertionError(f"condition not met within {seconds} s {log_hint}")
 
 
+SMS_GATEWAY_SECRET = "e2e-gateway-secret"
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def sms_gateway_url() -> Iterator[str]:
+    """A local fake SMS aggregator that the stack sends SMS-gateway replies to."""
+    with fake_sms_gateway(SMS_GATEWAY_SECRET) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, sms_gateway_url: str) -> Iterator[Stack]:
     """Rasa with the trained model, and the app on an embedded SQLite database."""
     var_dir = tmp_path_factory.mktemp("stack") / "var"
     environment = {
+        "LOKET_SMS_GATEWAY_SECRET": SMS_GATEWAY_SECRET,
+        "LOKET_SMS_GATEWAY_OUTBOUND_URL": sms_gateway_url,
         "LOKET_VAR_DIR": str(var_dir),
         "LOKET_PORT": str(free_port()),
         "LOKET_RASA_PORT": str(free_port()),
