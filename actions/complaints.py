@@ -485,7 +485,8 @@ class _OwnTicketAction(_WithDatabase, Action):
     def _own_ticket(self, session: Any, tracker: Tracker, statuses: tuple[Status, ...]) -> Complaint | None:
         contact_id = contacts.contact_id_of(tracker.sender_id)
         number = next(tracker.get_latest_entity_values("ticket"), None)
-        query = select(Complaint).where(Complaint.contact_id == contact_id, Complaint.status.in_(statuses))
+        mine = contacts.same_person(session, contact_id)  # WhatsApp and SMS of the same number
+        query = select(Complaint).where(Complaint.contact_id.in_(mine), Complaint.status.in_(statuses))
         if number:
             query = query.where(Complaint.number == str(number))
         complaint: Complaint | None = session.scalars(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import CursorResult, delete, exists, select, update
+from sqlalchemy.orm import Session
 
 from bot.db import Database, insert_if_absent, utcnow
 from channels.models import UNFINISHED, Contact, InboxMessage, OutboxMessage
@@ -28,7 +29,13 @@ def contact_for(db: Database, channel: str, address: str) -> Contact:
         insert_if_absent(
             session,
             Contact.__table__,
-            {"channel": channel, "address": address, "opted_out": False, "created_at": utcnow()},
+            {
+                "channel": channel,
+                "address": address,
+                "phone": phone_of(channel, address),
+                "opted_out": False,
+                "created_at": utcnow(),
+            },
             ["channel", "address"],
         )
         return session.execute(select(Contact).where(*identity)).scalar_one()
@@ -78,3 +85,22 @@ def finish_erasures(db: Database, forget_conversation: Callable[[str], None]) ->
             forget_conversation(contact.conversation_id)
         session.execute(delete(Contact).where(Contact.id.in_([contact.id for contact in ready])))
         return len(ready)
+
+
+PHONE_CHANNELS = frozenset({"sms_gateway", "twilio_sms", "whatsapp"})
+
+
+def phone_of(channel: str, address: str) -> str | None:
+    """The E.164 number behind a phone channel's address ("whatsapp:+62812…" → "+62812…")."""
+    if channel not in PHONE_CHANNELS:
+        return None
+    number = address.removeprefix("whatsapp:")
+    return number if number.startswith("+") and number[1:].isdigit() else None
+
+
+def same_person(session: Session, contact_id: int) -> list[int]:
+    """The contact and every other contact with the same phone number (WhatsApp and SMS of one citizen)."""
+    phone = session.scalar(select(Contact.phone).where(Contact.id == contact_id))
+    if phone is None:
+        return [contact_id]
+    return list(session.scalars(select(Contact.id).where(Contact.phone == phone).order_by(Contact.id)))

@@ -33,6 +33,9 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
     address: Mapped[str] = mapped_column(String(128), doc="The channel's own id for the sender.")
+    phone: Mapped[str | None] = mapped_column(
+        String(20), index=True, doc="E.164 number on phone channels: one citizen across WhatsApp and SMS."
+    )
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -38,6 +38,7 @@ def parts(reply: Reply, max_segments: int = MAX_SEGMENTS) -> list[str]:
 
 
 def _already_numbered(text: str, count: int) -> bool:
-    """Whether the text itself lists the choices as "1." to "count." lines (the menu does)."""
-    starts = {line.strip().split(" ", 1)[0] for line in text.splitlines()}
-    return all(f"{number}." in starts for number in range(1, count + 1))
+    """Whether the text itself lists the choices: exactly the lines "1." to "count." (the menu does;
+    numbered steps of an answer are more or fewer than its buttons)."""
+    numbered = [line for line in text.splitlines() if re.match(r"\s*\d+\.\s", line)]
+    return [line.strip().split(".", 1)[0] for line in numbered] == [str(n) for n in range(1, count + 1)]

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channels.contacts import same_person
 from complaints import tickets
 from complaints.models import OPEN_STATUSES, Complaint, ComplaintEvent
 
@@ -56,7 +57,7 @@ def lookup_text(session: Session, text: str, contact_id: int) -> Lookup | None:
 
 
 def view_for_contact(session: Session, complaint: Complaint, contact_id: int) -> StatusView:
-    is_filer = complaint.contact_id is not None and complaint.contact_id == contact_id
+    is_filer = complaint.contact_id is not None and complaint.contact_id in same_person(session, contact_id)
     if not is_filer:
         return StatusView(complaint.number, complaint.status, complaint.updated_at, is_filer=False)
     last = session.scalar(
@@ -82,7 +83,9 @@ def open_for_contact(session: Session, contact_id: int, limit: int = 5) -> list[
     """The contact's own unfinished tickets, newest first."""
     rows = session.scalars(
         select(Complaint)
-        .where(Complaint.contact_id == contact_id, Complaint.status.in_(OPEN_STATUSES))
+        .where(
+            Complaint.contact_id.in_(same_person(session, contact_id)), Complaint.status.in_(OPEN_STATUSES)
+        )
         .order_by(Complaint.id.desc())
         .limit(limit)
     )

@@ -100,3 +100,22 @@ def test_without_open_tickets_the_contact_itself_goes_once_nothing_is_pending(
         assert session.get(Contact, contact_id) is None
         assert session.scalars(select(InboxMessage)).all() == []
         assert all(c.contact_id is None for c in session.scalars(select(Complaint)))
+
+
+def test_one_number_on_whatsapp_and_sms_is_one_citizen_for_their_tickets(
+    seeded: Database, calendar: WorkingCalendar
+) -> None:
+    from channels.contacts import contact_for
+    from complaints import queries
+
+    by_sms = contact_for(seeded, "sms_gateway", "+6281234567890").id
+    by_whatsapp = contact_for(seeded, "whatsapp", "whatsapp:+6281234567890").id
+    stranger = contact_for(seeded, "whatsapp", "whatsapp:+6281299999999").id
+    draft = workflow.Draft(by_sms, "sms_gateway", "Sampah menumpuk", "sampah", Privacy.BIASA, "Siti")
+    with seeded.session() as session:
+        number = workflow.file_complaint(session, draft, calendar).number
+
+    with seeded.reading() as session:
+        assert queries.status_for_contact(session, number, by_whatsapp).view.is_filer  # type: ignore[union-attr]
+        assert [view.number for view in queries.open_for_contact(session, by_whatsapp)] == [number]
+        assert not queries.status_for_contact(session, number, stranger).view.is_filer  # type: ignore[union-attr]
