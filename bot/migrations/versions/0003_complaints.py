@@ -1,4 +1,4 @@
-"""complaints: regions, agencies, categories, routing, officers, complaints, events, calendar; contact erasure and phone
+"""complaints: reference data, complaints, events, calendar; contact phone and erasure
 
 Revision ID: 0003
 Revises: 0002
