@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from complaints import workflow
@@ -32,9 +32,11 @@ def sweep(session: Session, calendar: WorkingCalendar, now: datetime) -> SweepRe
     report = SweepReport()
     # Only tickets whose state can change are read: one working day ahead is never more than
     # HORIZON calendar days ahead, even across the Lebaran cuti bersama block.
+    # An overdue ticket already escalated cannot change until a workflow step sets a new deadline.
     near = select(Complaint).where(
         Complaint.due_at.is_not(None),
         or_(Complaint.due_at <= now + HORIZON, Complaint.sla_state != SlaState.ON_TRACK),
+        ~and_(Complaint.sla_state == SlaState.OVERDUE, Complaint.escalated_at.is_not(None)),
     )
     for complaint in _locked(session, near):
         assert complaint.due_at is not None
