@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from channels.contacts import same_person
 from complaints import tickets
-from complaints.models import OPEN_STATUSES, Complaint, ComplaintEvent
+from complaints.models import OPEN_STATUSES, Complaint
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,6 @@ class StatusView:
     is_filer: bool
     category: str | None = None
     agency: str | None = None
-    last_update: str | None = None
     due_kind: str | None = None
     due_at: datetime | None = None
 
@@ -57,15 +56,14 @@ def lookup_text(session: Session, text: str, contact_id: int) -> Lookup | None:
 
 
 def view_for_contact(session: Session, complaint: Complaint, contact_id: int) -> StatusView:
-    is_filer = complaint.contact_id is not None and complaint.contact_id in same_person(session, contact_id)
-    if not is_filer:
+    """What ``contact_id`` may see of ``complaint``: everything if they filed it (on any of their
+    channels), else only its status and date."""
+    if complaint.contact_id is None or complaint.contact_id not in same_person(session, contact_id):
         return StatusView(complaint.number, complaint.status, complaint.updated_at, is_filer=False)
-    last = session.scalar(
-        select(ComplaintEvent.action)
-        .where(ComplaintEvent.complaint_id == complaint.id)
-        .order_by(ComplaintEvent.id.desc())
-        .limit(1)
-    )
+    return _filer_view(complaint)
+
+
+def _filer_view(complaint: Complaint) -> StatusView:
     return StatusView(
         complaint.number,
         complaint.status,
@@ -73,14 +71,13 @@ def view_for_contact(session: Session, complaint: Complaint, contact_id: int) ->
         is_filer=True,
         category=complaint.category.name if complaint.category else None,
         agency=complaint.agency.name if complaint.agency else None,
-        last_update=last,
         due_kind=complaint.due_kind,
         due_at=complaint.due_at,
     )
 
 
 def open_for_contact(session: Session, contact_id: int, limit: int = 5) -> list[StatusView]:
-    """The contact's own unfinished tickets, newest first."""
+    """The contact's own unfinished tickets (from any of their channels), newest first."""
     rows = session.scalars(
         select(Complaint)
         .where(
@@ -89,4 +86,4 @@ def open_for_contact(session: Session, contact_id: int, limit: int = 5) -> list[
         .order_by(Complaint.id.desc())
         .limit(limit)
     )
-    return [view_for_contact(session, complaint, contact_id) for complaint in rows]
+    return [_filer_view(complaint) for complaint in rows]
