@@ -49,6 +49,14 @@ def filed(session: Session, contact_id: int, calendar: WorkingCalendar, **change
     return workflow.file_complaint(session, draft(contact_id, **changes), calendar)
 
 
+def resolved(session: Session, contact_id: int, calendar: WorkingCalendar) -> Complaint:
+    complaint = filed(session, contact_id, calendar)
+    workflow.verify(session, complaint, OFFICER, calendar)
+    workflow.reply_to_citizen(session, complaint, OFFICER, "Kami tangani.", calendar)
+    workflow.resolve(session, complaint, OFFICER, "Selesai.")
+    return complaint
+
+
 def agency(session: Session, slug: str = "dbmpr-jabar") -> Agency:
     return session.scalars(select(Agency).where(Agency.slug == slug)).one()
 
@@ -206,10 +214,7 @@ def test_a_dispute_after_five_working_days_is_refused(
     seeded: Database, citizen: int, calendar: WorkingCalendar
 ) -> None:
     with seeded.session() as session:
-        complaint = filed(session, citizen, calendar)
-        workflow.verify(session, complaint, OFFICER, calendar)
-        workflow.reply_to_citizen(session, complaint, OFFICER, "Kami tangani.", calendar)
-        workflow.resolve(session, complaint, OFFICER, "Selesai.")
+        complaint = resolved(session, citizen, calendar)
         complaint.resolved_at = datetime(2026, 11, 20, 10, tzinfo=WIB)  # Friday
 
         with pytest.raises(workflow.DisputeWindowClosed):
@@ -226,10 +231,7 @@ def test_a_rating_is_one_to_five_and_given_once(
     seeded: Database, citizen: int, calendar: WorkingCalendar
 ) -> None:
     with seeded.session() as session:
-        complaint = filed(session, citizen, calendar)
-        workflow.verify(session, complaint, OFFICER, calendar)
-        workflow.reply_to_citizen(session, complaint, OFFICER, "Sedang dikerjakan.", calendar)
-        workflow.resolve(session, complaint, OFFICER, "Selesai.")
+        complaint = resolved(session, citizen, calendar)
 
         with pytest.raises(workflow.InvalidRating):
             workflow.rate(session, complaint, 6)
