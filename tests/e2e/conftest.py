@@ -36,7 +36,8 @@ class Stack:
     settings: Settings
     model: Path
     rasa: subprocess.Popen[bytes] | None
-    app: subprocess.Popen[bytes]
+    environment: dict[str, str]
+    app: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -59,6 +60,28 @@ class Stack:
 
     def start_rasa(self) -> None:
         self.rasa = rasa_server.start(self.settings, self.model)
+
+    def start_app(self) -> None:
+        log = (self.settings.var_dir / "app.log").open("ab")
+        self.app = subprocess.Popen(
+            [str(PROJECT_ROOT / ".venv" / "bin" / "loket"), "serve"],
+            env={**os.environ, **self.environment},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill_app(self) -> None:
+        """SIGKILL: no graceful shutdown, as in a crash or a power cut."""
+        assert self.app is not None
+        self.app.kill()
+        self.app.wait(20)
+        self.app = None
+
+    def stop_app(self) -> None:
+        if self.app is not None:
+            self.app.terminate()
+            self.app.wait(20)
+            self.app = None
 
     def wait_until_ready(self) -> None:
         wait_for(
@@ -117,19 +140,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, sms_gateway_url: str) -> Ite
     model, _ = rasa_server.train(settings)
     migrate.upgrade(settings.effective_database_url)
     rasa = rasa_server.start(settings, model)
-    app_log = (var_dir / "app.log").open("ab")
-    app = subprocess.Popen(
-        [str(PROJECT_ROOT / ".venv" / "bin" / "loket"), "serve"],
-        env={**os.environ, **environment},
-        stdout=app_log,
-        stderr=subprocess.STDOUT,
-    )
-    running = Stack(settings=settings, model=model, rasa=rasa, app=app)
+    running = Stack(settings=settings, model=model, rasa=rasa, environment=environment)
+    running.start_app()
     try:
         running.wait_until_ready()
         yield running
     finally:
-        app.terminate()
-        app.wait(20)
+        running.stop_app()
         if running.rasa is not None:
             rasa_server.stop(running.rasa)

@@ -7,10 +7,12 @@ import uuid
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from channels import sms_gateway
 from channels.gsm7 import is_gsm7, segments
-from tests.e2e.conftest import SMS_GATEWAY_SECRET, Stack
+from channels.models import Contact, OutboxMessage, QueueStatus
+from tests.e2e.conftest import SMS_GATEWAY_SECRET, Stack, wait_for
 from tests.fakes import FakeGateway
 
 pytestmark = pytest.mark.e2e
@@ -51,3 +53,33 @@ def test_an_unsigned_sms_is_refused(stack: Stack) -> None:
     response = httpx.post(f"{stack.url}/webhooks/sms-gateway", content=body, timeout=10)
 
     assert response.status_code == 403
+
+
+def test_an_sms_acknowledged_before_a_crash_is_answered_exactly_once_after_restart(stack: Stack) -> None:
+    number = f"+62813{uuid.uuid4().int % 10**8:08d}"
+    stack.stop_rasa()  # the message is stored and acknowledged, but cannot be answered yet
+    try:
+        assert send_sms(stack, number, "halo min").json() == {"status": "queued"}
+        notice = replies_to(number, 1)
+        wait_for(lambda: notice_recorded_as_sent(stack, number), 30)  # (a crash in between resends it)
+        stack.kill_app()
+        stack.start_app()
+    finally:
+        stack.start_rasa()
+        stack.wait_until_ready()
+    menu = replies_to(number, 2)[1]
+    assert send_sms(stack, number, "makasih").json() == {"status": "queued"}
+    everything = replies_to(number, 3)  # per-contact order: anything left over would come first
+
+    assert "sudah kami terima" in notice[0]
+    assert "1. Info layanan" in menu
+    assert sum("1. Info layanan" in text for text in everything) == 1
+    assert len(everything) == 3
+
+
+def notice_recorded_as_sent(stack: Stack, number: str) -> bool:
+    with stack.database().reading() as session:
+        statuses = session.scalars(
+            select(OutboxMessage.status).join(OutboxMessage.contact).where(Contact.address == number)
+        ).all()
+    return statuses == [QueueStatus.DONE]
