@@ -113,11 +113,16 @@ class ActionComplaintStart(_WithDatabase, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text = _text(tracker)
+        slots = {} if text.startswith("/") else await asyncio.to_thread(read_message, self.db, text)
+        return self.start_events(tracker, slots)
+
+    @staticmethod
+    def start_events(tracker: Tracker, slots: dict[str, Any]) -> list[dict[str, Any]]:
+        """Clear the form, then fill what the first message (``slots``) and its metadata say."""
         started = (tracker.latest_message.get("metadata") or {}).get("inbox_id")
         events = [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("complaint_started_at", started)]
-        if text.startswith("/"):  # a menu button: nothing said yet
+        if not slots:  # a menu button: nothing said yet
             return events
-        slots = await asyncio.to_thread(read_message, self.db, text)
         shared = _shared_location(tracker)
         if shared:
             slots |= {"complaint_latitude": shared["latitude"], "complaint_longitude": shared["longitude"]}
@@ -136,15 +141,11 @@ class ActionInformOutOfContext(ActionComplaintStart):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        text = _text(tracker)
-        if len(text.split()) >= MIN_DESCRIPTION_WORDS and await asyncio.to_thread(self._has_category, text):
-            return [*await super().run(dispatcher, tracker, domain), FollowupAction("complaint_form")]
+        slots = await asyncio.to_thread(read_message, self.db, _text(tracker))
+        if "complaint_description" in slots and slots["complaint_suggestions"]:
+            return [*self.start_events(tracker, slots), FollowupAction("complaint_form")]
         dispatcher.utter_message(response="utter_default")
         return []
-
-    def _has_category(self, text: str) -> bool:
-        with self.db.reading() as session:
-            return bool(intake.suggest_categories(intake.categories(session), text, limit=1))
 
 
 def read_message(db: Database, text: str) -> dict[str, Any]:
@@ -197,6 +198,8 @@ class ValidateComplaintForm(_WithDatabase, FormValidationAction):
         if text.startswith("/") or len(text.split()) < 2:
             dispatcher.utter_message(text=messages.text("complaint_description_short"))
             return {"complaint_description": None}
+        if tracker.get_slot("requested_slot") != "complaint_description":
+            return {"complaint_description": text}  # from the first message: already read at the start
         slots = await asyncio.to_thread(read_message, self.db, text)
         known = {slot: tracker.get_slot(slot) for slot in slots}
         return {slot: known[slot] or value for slot, value in slots.items()} | {"complaint_description": text}
