@@ -48,6 +48,7 @@ PRIVACY_WORDS = {
     "anonymous": Privacy.ANONIM,
 }
 MIN_DESCRIPTION_WORDS = 4
+SHARED_INTENTS = ("share_media", "share_location")  # a photo or a location with no text
 SHOW_ALL = "_semua"
 
 
@@ -76,11 +77,17 @@ def _yes_no_slot(slot: str, value: Any, dispatcher: CollectingDispatcher, tracke
     return {slot: answer}
 
 
-def _shared_location(tracker: Tracker) -> dict[str, float] | None:
-    """Coordinates a channel put in the message metadata (WhatsApp/Telegram location sharing)."""
+def _shared_location(tracker: Tracker) -> dict[str, Any] | None:
+    """Coordinates (and the address, "" when none) a channel put in the message metadata (WhatsApp and
+    Telegram location sharing)."""
     location = (tracker.latest_message.get("metadata") or {}).get("location")
     if isinstance(location, dict) and {"latitude", "longitude"} <= set(location):
-        return {"latitude": float(location["latitude"]), "longitude": float(location["longitude"])}
+        address = ", ".join(str(location[key]) for key in ("label", "address") if location.get(key))
+        return {
+            "latitude": float(location["latitude"]),
+            "longitude": float(location["longitude"]),
+            "address": address,
+        }
     return None
 
 
@@ -102,6 +109,22 @@ class _WithDatabase:
         with self.db.reading() as session:
             return {category.slug: category.name for category in intake.categories(session)}
 
+    def shared_slots(self, tracker: Tracker) -> dict[str, Any]:
+        """The place a shared location gives: its coordinates, its address as the location text, and
+        the kecamatan when the address names one."""
+        shared = _shared_location(tracker)
+        if not shared:
+            return {}
+        address = shared["address"] or messages.text("complaint_location_shared")
+        with self.db.reading() as session:
+            region = intake.resolve_region(session, shared["address"]) if shared["address"] else None
+        slots = {
+            "complaint_location": address[:300],
+            "complaint_latitude": shared["latitude"],
+            "complaint_longitude": shared["longitude"],
+        }
+        return slots | ({"complaint_region": region.code} if region else {})
+
 
 class ActionComplaintStart(_WithDatabase, Action):
     """Fill the form from the first message: description, suggested categories, place, privacy, name."""
@@ -114,18 +137,15 @@ class ActionComplaintStart(_WithDatabase, Action):
     ) -> list[dict[str, Any]]:
         text = _text(tracker)
         slots = {} if text.startswith("/") else await asyncio.to_thread(read_message, self.db, text)
+        if _media(tracker):
+            dispatcher.utter_message(text=messages.text("complaint_photo_received"))
         return self.start_events(tracker, slots)
 
-    @staticmethod
-    def start_events(tracker: Tracker, slots: dict[str, Any]) -> list[dict[str, Any]]:
+    def start_events(self, tracker: Tracker, slots: dict[str, Any]) -> list[dict[str, Any]]:
         """Clear the form, then fill what the first message (``slots``) and its metadata say."""
         started = (tracker.latest_message.get("metadata") or {}).get("inbox_id")
         events = [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("complaint_started_at", started)]
-        if not slots:  # a menu button: nothing said yet
-            return events
-        shared = _shared_location(tracker)
-        if shared:
-            slots |= {"complaint_latitude": shared["latitude"], "complaint_longitude": shared["longitude"]}
+        slots = slots | self.shared_slots(tracker)
         if _media(tracker):
             slots["complaint_attachments"] = _media(tracker)
         return events + [SlotSet(slot, value) for slot, value in slots.items()]
@@ -231,18 +251,34 @@ class ValidateComplaintForm(_WithDatabase, FormValidationAction):
         found = intake.suggest_categories(categories, value, limit=1)
         return found[0].slug if found else None
 
+    async def validate(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Photos are kept whenever they come; a photo or a location sent on its own answers no question
+        (unless the question was where), so the question is asked again."""
+        if _intent(tracker) not in SHARED_INTENTS:
+            return [*await super().validate(dispatcher, tracker, domain), *self._attachment_events(tracker)]
+        requested = tracker.get_slot("requested_slot")
+        events = self._attachment_events(tracker)
+        if _media(tracker):
+            dispatcher.utter_message(text=messages.text("complaint_photo_received"))
+        shared = self.shared_slots(tracker) if tracker.get_slot("complaint_latitude") is None else {}
+        events += [SlotSet(slot, value) for slot, value in shared.items()]
+        if requested and requested not in shared:
+            events.append(SlotSet(requested, None))  # it held the "/share_..." placeholder
+        return events
+
+    @staticmethod
+    def _attachment_events(tracker: Tracker) -> list[dict[str, Any]]:
+        kept = list(tracker.get_slot("complaint_attachments") or [])
+        new = [media for media in _media(tracker) if media not in kept]
+        return [SlotSet("complaint_attachments", kept + new)] if new else []
+
     async def validate_complaint_location(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         if value is None:  # cleared when the form starts: nothing to check
             return {"complaint_location": None}
-        shared = _shared_location(tracker)
-        if shared:
-            return {
-                "complaint_location": messages.text("complaint_location_shared"),
-                "complaint_latitude": shared["latitude"],
-                "complaint_longitude": shared["longitude"],
-            }
         text = str(value or "").strip()
         if len(text) < 3 or text.startswith("/"):
             dispatcher.utter_message(response="utter_ask_complaint_location")

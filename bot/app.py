@@ -26,7 +26,7 @@ from bot.metrics import ERRORS, REGISTRY, QueueDepthCollector
 from bot.rasa_client import RasaClient
 from bot.settings import Settings, get_settings
 from catalog.live import LiveCatalog, ensure_imported
-from channels import api, sms_gateway
+from channels import api, sms_gateway, telegram, twilio_messaging
 from channels.base import Sender
 from channels.workers import OutboxWorker
 from complaints.reference import ensure_seeded
@@ -40,15 +40,49 @@ SIMULATOR_POLICY = (
 )
 
 
-def senders(settings: Settings) -> dict[str, Sender]:
+def senders(settings: Settings, db: Database) -> dict[str, Sender]:
     """The outbound side of every enabled channel (a channel without credentials is off)."""
     enabled: dict[str, Sender] = {api.CHANNEL: api.ApiSender()}
+    enabled |= twilio_senders(settings, db)
     gateway_secret = settings.sms_gateway_secret.get_secret_value()
     if gateway_secret and settings.sms_gateway_outbound_url:
         enabled[sms_gateway.CHANNEL] = sms_gateway.SmsGatewaySender(
             settings.sms_gateway_outbound_url, gateway_secret
         )
+    telegram_bot = telegram.TelegramBot.from_settings(settings)
+    if telegram_bot is not None:
+        enabled[telegram.CHANNEL] = telegram.TelegramSender(
+            telegram_bot, settings.telegram_chat_interval_seconds
+        )
     return enabled
+
+
+def twilio_channels(settings: Settings) -> dict[str, str]:
+    """The enabled Twilio channels and their sender addresses."""
+    if not (settings.twilio_account_sid and settings.twilio_auth_token.get_secret_value()):
+        return {}
+    configured = {
+        twilio_messaging.WHATSAPP: settings.twilio_whatsapp_from,
+        twilio_messaging.SMS: settings.twilio_sms_from,
+    }
+    return {channel: sender for channel, sender in configured.items() if sender}
+
+
+def twilio_senders(settings: Settings, db: Database) -> dict[str, Sender]:
+    """A TwilioSender per enabled Twilio channel."""
+    return {
+        channel: twilio_messaging.TwilioSender(
+            channel,
+            db,
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            from_,
+            settings.twilio_api_base_url,
+            settings.public_base_url,
+            settings.twilio_templates,
+        )
+        for channel, from_ in twilio_channels(settings).items()
+    }
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -62,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.effective_rasa_url, settings.secret("internal_token"), settings.rasa_timeout_seconds
         )
         waiters = api.ReplyWaiters()
-        outbox = OutboxWorker(db, settings, senders(settings))
+        outbox = OutboxWorker(db, settings, senders(settings, db))
 
         def handled(inbox_id: int) -> None:
             waiters.notify(inbox_id)
@@ -90,6 +124,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.sms_gateway = sms_gateway.GatewayContext(
                 db, settings.sms_gateway_secret.get_secret_value(), dialogue.wake
             )
+        if twilio_channels(settings):
+            app.state.twilio = twilio_messaging.TwilioContext(
+                db,
+                settings.twilio_auth_token.get_secret_value(),
+                settings.public_base_url or settings.app_url,
+                frozenset(twilio_channels(settings)),
+                dialogue.wake,
+                outbox.wake,
+            )
+        telegram_sender = outbox.senders.get(telegram.CHANNEL)
+        if isinstance(telegram_sender, telegram.TelegramSender):
+            # Telegram being down at start-up must not stop the app: the bot is then readied on first send.
+            telegram_sender.telegram.start_soon()
+            app.state.telegram = telegram.webhook_context(
+                settings, db, telegram_sender.telegram, dialogue.wake, outbox.wake
+            )
         collector = QueueDepthCollector(db)
         REGISTRY.register(collector)
         stop = asyncio.Event()
@@ -104,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             stop.set()
             await asyncio.gather(*workers, return_exceptions=True)
+            await outbox.aclose()
             REGISTRY.unregister(collector)
             await rasa.aclose()
             db.dispose()
@@ -111,6 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Loket", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.include_router(api.router)
     app.include_router(sms_gateway.router)
+    app.include_router(telegram.router)
+    app.include_router(twilio_messaging.router)
 
     @app.exception_handler(SQLAlchemyError)
     async def database_down(request: Request, error: SQLAlchemyError) -> JSONResponse:

@@ -233,6 +233,39 @@ def users_create(username: str, display_name: str, role: str, agency: str | None
     click.echo(f"created {role} {username}")
 
 
+@main.group("telegram")
+def telegram_group() -> None:
+    """The Telegram bot: register the webhook, or poll for updates while developing."""
+
+
+@telegram_group.command("set-webhook")
+@click.option("--drop-pending", is_flag=True, help="Drop the updates Telegram holds for the bot.")
+def telegram_set_webhook(drop_pending: bool) -> None:
+    """Register LOKET_PUBLIC_BASE_URL/webhooks/telegram with the secret token."""
+    from channels import telegram
+
+    try:
+        click.echo(asyncio.run(telegram.set_webhook(get_settings(), drop_pending)))
+    except telegram.SetupError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@telegram_group.command("poll")
+@click.option("--max-updates", type=click.IntRange(min=1), default=None, help="Stop after this many updates.")
+@click.option(
+    "--timeout", type=click.IntRange(0, 50), default=30, show_default=True, help="Long-poll seconds."
+)
+def telegram_poll(max_updates: int | None, timeout: int) -> None:
+    """Without a public URL: remove the webhook and forward updates to the running app (Ctrl-C stops)."""
+    from channels import telegram
+
+    try:
+        count = asyncio.run(telegram.poll(get_settings(), click.echo, max_updates, timeout))
+    except telegram.SetupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"forwarded {count} update(s)")
+
+
 def _database() -> Database:
     settings = get_settings()
     migrate.upgrade(settings.effective_database_url)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 import re
 
-# Order matters: a NIK (16 digits) would otherwise be read as a phone number.
+# Order matters: a NIK (16 digits) would otherwise be read as a phone number. Telegram bot tokens
+# ("<bot id>:<35 characters>", also inside Bot API URLs as /bot<token>/) go first; PTB's InvalidToken
+# message and its debug lines carry the token.
 PATTERNS = (
+    (re.compile(r"(?<=/bot)\d+:[^/\s'\"]+"), "[TOKEN]"),
+    (re.compile(r"(?<![\w])\d{5,15}:[\w-]{30,}"), "[TOKEN]"),
     (re.compile(r"(?<!\d)\d{16}(?!\d)"), "[NIK]"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[EMAIL]"),
     (re.compile(r"(?<![\w])(?:\+?62|0)8[\d\s-]{7,13}\d(?!\d)"), "[PHONE]"),
@@ -15,7 +19,7 @@ PATTERNS = (
 
 
 def redact(text: str) -> str:
-    """``text`` with NIKs, phone numbers and e-mail addresses masked."""
+    """``text`` with bot tokens, NIKs, phone numbers and e-mail addresses masked."""
     for pattern, mask in PATTERNS:
         text = pattern.sub(mask, text)
     return text
@@ -29,6 +33,9 @@ class RedactingFilter(logging.Filter):
         redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            # A traceback repeats the exception's message, which may hold what the message did not.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
@@ -45,3 +52,7 @@ def configure(level: str) -> None:
         logging.getLogger(name).propagate = True
     # One line per outgoing HTTP request (health checks, Rasa calls) is noise at INFO.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # PTB logs every Bot API call with its parameters (chat ids, message texts) at DEBUG.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))
+    # The twilio library logs every REST request (URL and headers) at INFO.
+    logging.getLogger("twilio").setLevel(logging.WARNING)

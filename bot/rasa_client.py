@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -47,7 +48,7 @@ class RasaClient:
             messages = response.json()
         except ValueError as error:
             raise RasaUnavailable("Rasa answered with invalid JSON") from error
-        return [Reply.from_rasa(message) for message in messages]
+        return merged([Reply.from_rasa(message) for message in messages])
 
     async def is_ready(self) -> bool:
         """Whether Rasa answers and has a model loaded."""
@@ -60,3 +61,15 @@ class RasaClient:
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
+
+
+def merged(replies: list[Reply]) -> list[Reply]:
+    """Rasa sends a response's ``custom`` part (e.g. a request for the location) as a message of its
+    own; it belongs to the text before it, which channels render together."""
+    out: list[Reply] = []
+    for reply in replies:
+        if out and reply.custom is not None and not (reply.text or reply.buttons) and out[-1].custom is None:
+            out[-1] = replace(out[-1], custom=reply.custom)
+        else:
+            out.append(reply)
+    return out

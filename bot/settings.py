@@ -89,6 +89,42 @@ class Settings(BaseSettings):
     sms_gateway_outbound_url: str = Field(
         "", description="Where replies to SMS-gateway citizens are POSTed (signed the same way)."
     )
+    public_base_url: str = Field(
+        "",
+        description="Externally visible base URL of the app (https://loket.example.go.id): webhook "
+        "signatures are checked against it and it is given to providers for callbacks.",
+    )
+    twilio_account_sid: str = Field("", description="Twilio account SID; empty: WhatsApp and Twilio SMS off.")
+    twilio_auth_token: SecretStr = Field(
+        SecretStr(""), description="Twilio auth token: signs Twilio's webhooks and authenticates REST calls."
+    )
+    twilio_whatsapp_from: str = Field(
+        "", description="WhatsApp sender, e.g. whatsapp:+14155238886; empty: WhatsApp off."
+    )
+    twilio_sms_from: str = Field(
+        "", description="SMS sender (number or registered alphanumeric ID); empty: Twilio SMS off."
+    )
+    twilio_api_base_url: str = Field(
+        "https://api.twilio.com", description="Base URL of Twilio's REST API (and its Content API)."
+    )
+    twilio_templates: dict[str, str] = Field(
+        default_factory=dict,
+        description='Approved WhatsApp templates as JSON, {"complaint_update": "HX..."}: used for '
+        "notifications outside the 24-hour window.",
+    )
+    telegram_bot_token: SecretStr = Field(
+        SecretStr(""), description="Telegram bot token; empty: Telegram off."
+    )
+    telegram_secret_token: SecretStr = Field(
+        SecretStr(""),
+        description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (A-Z a-z 0-9 _ -, 1-256).",
+    )
+    telegram_api_base_url: str = Field(
+        "https://api.telegram.org", description="Base URL of the Telegram Bot API."
+    )
+    telegram_chat_interval_seconds: float = Field(
+        1.0, ge=0, description="Least time between two messages to one Telegram chat (Telegram's limit)."
+    )
     timezone: str = Field(
         "Asia/Jakarta", description="Time zone of the province: working days and deadlines are counted in it."
     )

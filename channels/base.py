@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from channels.models import OutboxMessage
@@ -29,12 +30,22 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Template:
+    """A pre-approved message a channel may need outside its conversation window (WhatsApp's 24 hours):
+    its name in the settings (``LOKET_TWILIO_TEMPLATES``) and its numbered variables."""
+
+    name: str
+    variables: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message from the assistant, independent of any channel."""
 
     text: str = ""
     buttons: tuple[Button, ...] = ()
     custom: dict[str, Any] | None = None
+    template: Template | None = None
 
     @classmethod
     def from_rasa(cls, message: dict[str, Any]) -> Reply:
@@ -48,7 +59,11 @@ class Reply:
     @classmethod
     def from_body(cls, body: dict[str, Any]) -> Reply:
         """A reply from its stored outbox body."""
-        return cls.from_rasa(body)
+        template = body.get("template")
+        return replace(
+            cls.from_rasa(body),
+            template=Template(template["name"], dict(template.get("variables", {}))) if template else None,
+        )
 
     def to_body(self) -> dict[str, Any]:
         """The JSON stored in the outbox and returned by the chat API."""
@@ -57,6 +72,8 @@ class Reply:
             body["buttons"] = [{"title": b.title, "payload": b.payload} for b in self.buttons]
         if self.custom is not None:
             body["custom"] = self.custom
+        if self.template is not None:
+            body["template"] = {"name": self.template.name, "variables": self.template.variables}
         return body
 
     @property
@@ -91,15 +108,31 @@ class SendError(Exception):
 
 
 class TransientSendError(SendError):
-    """The provider failed for now (timeout, 5xx, rate limit): keep the reply and retry later."""
+    """The provider failed for now (timeout, 5xx, rate limit): keep the reply and retry later.
 
-    def __init__(self, message: str, retry_after_seconds: float | None = None) -> None:
+    ``parts_sent`` counts the parts of a multi-part reply already delivered (including those sent
+    by earlier attempts), so the retry goes on from the first part that failed.
+    """
+
+    def __init__(self, message: str, retry_after_seconds: float | None = None, parts_sent: int = 0) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+        self.parts_sent = parts_sent
+
+
+class ContactState(enum.StrEnum):
+    """What a permanent failure says about the citizen's address."""
+
+    OPTED_OUT = "opted_out"  # they asked the provider to stop (Twilio 21610)
+    UNREACHABLE = "unreachable"  # the number or chat does not exist or blocked us
 
 
 class PermanentSendError(SendError):
     """The provider refused the reply for good (bad number, opted out): never retry."""
+
+    def __init__(self, message: str, contact_state: ContactState | None = None) -> None:
+        super().__init__(message)
+        self.contact_state = contact_state
 
 
 class Sender(Protocol):

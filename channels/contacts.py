@@ -9,6 +9,7 @@ from sqlalchemy import CursorResult, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database, insert_if_absent, utcnow
+from channels.base import ContactState
 from channels.models import UNFINISHED, Contact, InboxMessage, OutboxMessage
 
 CONVERSATION_PREFIX = "c"
@@ -56,6 +57,27 @@ def set_opted_out(db: Database, contact_id: int, opted_out: bool) -> None:
         )
         if changed.rowcount != 1:
             raise UnknownContact(str(contact_id))
+
+
+def set_phone(db: Database, contact_id: int, phone: str) -> None:
+    """Record the E.164 number a citizen shared as their own (Telegram's contact button), which links
+    this contact with their WhatsApp and SMS contacts."""
+    with db.session() as session:
+        changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Contact).where(Contact.id == contact_id).values(phone=phone)
+        )
+        if changed.rowcount != 1:
+            raise UnknownContact(str(contact_id))
+
+
+def mark_refused(db: Database, contact_id: int, state: ContactState, reason: str) -> None:
+    """Record a provider's permanent refusal: opted out (no proactive messages until MULAI), or an
+    address that does not work (no proactive messages until the citizen writes again)."""
+    values: dict[str, Any] = (
+        {"opted_out": True} if state is ContactState.OPTED_OUT else {"unreachable_reason": reason[:200]}
+    )
+    with db.session() as session:
+        session.execute(update(Contact).where(Contact.id == contact_id).values(**values))
 
 
 def get(db: Database, contact_id: int) -> Contact:

@@ -27,6 +27,18 @@ class Stored:
 
 def store(db: Database, message: InboundMessage) -> Stored:
     """Persist ``message`` once per (channel, provider message id); repeats return the first row."""
+    return store_with_outbox(db, message, [], handled=False)
+
+
+def store_with_outbox(
+    db: Database, message: InboundMessage, queued: list[tuple[str, dict[str, Any]]], handled: bool
+) -> Stored:
+    """Persist ``message`` and queue ``queued`` ((kind, body) pairs, in order) in one transaction, once
+    per (channel, provider message id); a repeat queues nothing.
+
+    A ``handled`` message is stored done (it needs no dialogue turn); otherwise it waits for the dialogue,
+    and the rows queued here are delivered ahead of the turn's replies (same contact, earlier ids).
+    """
     contact = contact_for(db, message.channel, message.sender)
     now = utcnow()
     with db.session() as session:
@@ -39,10 +51,11 @@ def store(db: Database, message: InboundMessage) -> Stored:
                 "contact_id": contact.id,
                 "text": message.text,
                 "payload": message.payload,
-                "status": QueueStatus.PENDING,
+                "status": QueueStatus.DONE if handled else QueueStatus.PENDING,
                 "attempts": 0,
                 "received_at": now,
                 "available_at": now,
+                "processed_at": now if handled else None,
                 "delay_notice_sent": False,
             },
             ["channel", "provider_message_id"],
@@ -55,8 +68,33 @@ def store(db: Database, message: InboundMessage) -> Stored:
                 )
             ).scalar_one()
             return Stored(inbox_id=inbox_id, contact_id=contact.id, is_new=False)
-        session.execute(update(Contact).where(Contact.id == contact.id).values(last_inbound_at=now))
+        session.execute(
+            update(Contact)
+            .where(Contact.id == contact.id)
+            .values(last_inbound_at=now, unreachable_reason=None)
+        )
+        session.add_all(
+            OutboxMessage(
+                contact_id=contact.id,
+                channel=message.channel,
+                inbox_id=inserted,
+                kind=kind,
+                body=body,
+                status=QueueStatus.PENDING,
+                attempts=0,
+                created_at=now,
+                available_at=now,
+            )
+            for kind, body in queued
+        )
         return Stored(inbox_id=inserted, contact_id=contact.id, is_new=True)
+
+
+def store_handled(db: Database, message: InboundMessage, replies: list[Reply]) -> Stored:
+    """Persist a message that needs no dialogue turn (an edit, a refused attachment) as done, with its
+    replies queued as notices in the same transaction; a repeat queues nothing."""
+    queued = [("notice", reply.to_body()) for reply in replies if not reply.is_empty]
+    return store_with_outbox(db, message, queued, handled=True)
 
 
 def complete(db: Database, message: InboxMessage, owner: str, replies: list[Reply]) -> bool:
@@ -118,9 +156,10 @@ def outbox_row(
 
 
 def queue_notification(session: Session, contact_id: int, reply: Reply) -> bool:
-    """Queue a message Loket sends on its own (a ticket update) unless the citizen opted out."""
+    """Queue a message Loket sends on its own (a ticket update) unless the citizen opted out or the
+    provider refused their address for good."""
     contact = session.get(Contact, contact_id)
-    if contact is None or contact.opted_out:
+    if contact is None or contact.opted_out or contact.unreachable_reason:
         return False
     session.add(outbox_row(contact.id, contact.channel, reply, kind="notification"))
     return True

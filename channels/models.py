@@ -42,6 +42,9 @@ class Contact(Base):
     erase_requested_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, doc="HAPUS DATA: the contact is removed once the last reply to it is delivered."
     )
+    unreachable_reason: Mapped[str | None] = mapped_column(
+        String(200), doc="Why the provider refused the address for good; cleared by the next inbound message."
+    )
 
     @property
     def conversation_id(self) -> str:
@@ -101,3 +104,34 @@ class OutboxMessage(QueuedMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    parts_sent: Mapped[int] = mapped_column(
+        Integer, default=0, doc="Parts of a multi-part reply already delivered; a retry goes on from there."
+    )
+
+
+class Delivery(Base):
+    """The provider's delivery status of one sent message (a Twilio MessageSid), which only moves forward."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("channel", "provider_message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    provider_message_id: Mapped[str] = mapped_column(String(128))
+    outbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QuickReplyContent(Base):
+    """A WhatsApp quick-reply layout created once through Twilio's Content API and reused by its key."""
+
+    __tablename__ = "quick_reply_contents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True, doc="SHA-256 of the button titles and ids.")
+    content_sid: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -81,7 +81,13 @@ def finish(db: Database, model: type[Queued], row_id: int, owner: str, **values:
 
 
 def retry_later(
-    db: Database, model: type[Queued], row_id: int, owner: str, available_at: datetime, error: str
+    db: Database,
+    model: type[Queued],
+    row_id: int,
+    owner: str,
+    available_at: datetime,
+    error: str,
+    **values: object,
 ) -> bool:
     """Put a claimed row back in the queue until ``available_at``; False if the lease was lost."""
     with db.session() as session:
@@ -93,6 +99,7 @@ def retry_later(
             status=QueueStatus.PENDING,
             available_at=available_at,
             last_error=error,
+            **values,
         )
 
 

@@ -4,6 +4,7 @@ split into messages of at most three segments, in order (nothing is silently dro
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from bot import messages
 from channels.base import Reply
@@ -15,13 +16,18 @@ _BOLD = re.compile(r"\*([^*\n]+)\*")  # WhatsApp/Telegram emphasis means nothing
 
 def render(reply: Reply, max_segments: int = MAX_SEGMENTS) -> str:
     """The SMS text of ``reply``: plain GSM-7, its choices as "1. …" lines, at most ``max_segments``."""
-    text = _BOLD.sub(r"\1", reply.text).strip()
+    return to_gsm7(with_numbered_choices(replace(reply, text=_BOLD.sub(r"\1", reply.text))))
+
+
+def with_numbered_choices(reply: Reply) -> str:
+    """The text of ``reply`` with its choices as "1. …" lines, for channels without buttons."""
+    text = reply.text.strip()
     # A keyword the text already asks for ("Balas LENGKAP") is typed, not numbered.
     listed = [button for button in reply.buttons if not (button.title.isupper() and button.title in text)]
     if listed and not _already_numbered(text, len(listed)):
         choices = "\n".join(f"{number}. {button.title}" for number, button in enumerate(listed, 1))
         text = f"{text}\n{choices}\n{messages.text('sms_reply_with_number')}".strip()
-    return to_gsm7(text)
+    return text
 
 
 def parts(reply: Reply, max_segments: int = MAX_SEGMENTS) -> list[str]:

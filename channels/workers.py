@@ -15,7 +15,7 @@ from typing import Generic
 from bot.db import Database, utcnow
 from bot.metrics import ERRORS, MESSAGES_OUT
 from bot.settings import Settings
-from channels import queue
+from channels import contacts, queue
 from channels.base import PermanentSendError, Sender, TransientSendError
 from channels.models import OutboxMessage
 from channels.queue import Queued
@@ -97,6 +97,13 @@ class OutboxWorker(QueueWorker[OutboxMessage]):
         super().__init__(db, settings, concurrency or settings.sender_workers, clock)
         self.senders = senders
 
+    async def aclose(self) -> None:
+        """Close the senders' connections (those that keep any)."""
+        for sender in self.senders.values():
+            close = getattr(sender, "aclose", None)
+            if close is not None:
+                await close()
+
     async def handle(self, message: OutboxMessage, owner: str) -> None:
         """Send one claimed message and record the outcome."""
         sender = self.senders.get(message.channel)
@@ -113,6 +120,10 @@ class OutboxWorker(QueueWorker[OutboxMessage]):
             return
         except PermanentSendError as error:
             await asyncio.to_thread(queue.fail, self.db, OutboxMessage, message.id, owner, str(error))
+            if error.contact_state is not None:
+                await asyncio.to_thread(
+                    contacts.mark_refused, self.db, message.contact_id, error.contact_state, str(error)
+                )
             ERRORS.labels(kind="send_permanent").inc()
             return
         await asyncio.to_thread(
@@ -144,5 +155,12 @@ class OutboxWorker(QueueWorker[OutboxMessage]):
         if error.retry_after_seconds is not None:
             delay = max(delay, timedelta(seconds=error.retry_after_seconds))
         await asyncio.to_thread(
-            queue.retry_later, self.db, OutboxMessage, message.id, owner, self.clock() + delay, str(error)
+            queue.retry_later,
+            self.db,
+            OutboxMessage,
+            message.id,
+            owner,
+            self.clock() + delay,
+            str(error),
+            parts_sent=max(error.parts_sent, message.parts_sent),
         )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot import messages
 from bot.db import utcnow
-from channels.base import Button, Reply
+from channels.base import Button, Reply, Template
 from channels.inbox import queue_notification
 from complaints import routing, tickets
 from complaints.calendar import WorkingCalendar
@@ -34,6 +34,7 @@ from complaints.models import (
     Status,
 )
 
+UPDATE_TEMPLATE = "complaint_update"  # key of the approved WhatsApp template in LOKET_TWILIO_TEMPLATES
 DISPUTE_WINDOW_DAYS = 5  # working days after "selesai" in which the citizen may dispute the answer
 
 S = Status
@@ -374,9 +375,13 @@ def notification(
     text = messages.text(key).format(number=complaint.number, **(values or {}))
     if message:
         text += "\n\n" + message
+    # Outside WhatsApp's 24-hour window only an approved template may be sent: it says there is news
+    # about the ticket, and the citizen's reply opens the window again.
+    template = Template(UPDATE_TEMPLATE, {"1": complaint.number})
     if not rating:
         return Reply(
-            text=text + "\n\n" + messages.text("complaint_check_hint").format(number=complaint.number)
+            text=text + "\n\n" + messages.text("complaint_check_hint").format(number=complaint.number),
+            template=template,
         )
     ratings = [
         Button(title=str(score), payload=f'/rate{{"rating": {score}, "ticket": "{complaint.number}"}}')
@@ -384,7 +389,7 @@ def notification(
     ]
     dispute = Button(messages.text("complaint_not_solved"), f'/dispute{{"ticket": "{complaint.number}"}}')
     buttons = (*ratings, dispute)
-    return Reply(text=text + "\n\n" + messages.text("complaint_rate_ask"), buttons=buttons)
+    return Reply(text=text + "\n\n" + messages.text("complaint_rate_ask"), buttons=buttons, template=template)
 
 
 def _set_due(complaint: Complaint, stage: str, calendar: WorkingCalendar, start: datetime) -> None:

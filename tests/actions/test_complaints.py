@@ -89,14 +89,55 @@ async def test_status_is_detailed_for_the_filer_only(seeded: Database, calendar:
     assert number in theirs.messages[0]["text"] and "Kategori" not in theirs.messages[0]["text"]
 
 
-async def test_a_shared_location_fills_the_coordinates(seeded: Database) -> None:
-    sender = f"c{contact_for(seeded, 'api', 'b').id}"
-    shared = tracker("", sender)
-    shared.latest_message["metadata"] = {"location": {"latitude": -6.8915, "longitude": 107.6107}}
+PHOTO = {"url": "https://api.twilio.com/.../Media/ME1", "content_type": "image/jpeg", "size": None}
+BRAGA = {
+    "latitude": -6.9211,
+    "longitude": 107.6097,
+    "address": "Jl. Braga No.1, Sumur Bandung, Kota Bandung",
+}
 
-    answer = await ValidateComplaintForm(seeded).validate_complaint_location(
-        "", CollectingDispatcher(), shared, {}
+
+def shared(intent: str, metadata: dict[str, Any], slots: dict[str, Any]) -> Tracker:
+    message = tracker(f"/{intent}", "c1", intent, slots)
+    message.latest_message["metadata"] = metadata
+    return message
+
+
+async def test_a_shared_location_answers_where_with_its_address_and_coordinates(seeded: Database) -> None:
+    asked_where = {"requested_slot": "complaint_location", "complaint_location": "/share_location"}
+    dispatcher = CollectingDispatcher()
+
+    events = await ValidateComplaintForm(seeded).validate(
+        dispatcher, shared("share_location", {"location": BRAGA}, asked_where), {}
     )
 
-    assert answer["complaint_latitude"] == -6.8915 and answer["complaint_longitude"] == 107.6107
-    assert answer["complaint_location"] == "Lokasi yang dibagikan"
+    slots = slots_of(events)
+    assert slots["complaint_location"] == "Jl. Braga No.1, Sumur Bandung, Kota Bandung"
+    assert (slots["complaint_latitude"], slots["complaint_longitude"]) == (-6.9211, 107.6097)
+    assert slots["complaint_region"].startswith("32.73.")  # the kecamatan Sumur Bandung, Kota Bandung
+    assert dispatcher.messages == []
+
+
+async def test_a_photo_sent_while_another_question_is_open_is_kept_and_the_question_stays(
+    seeded: Database,
+) -> None:
+    asked_category = {"requested_slot": "complaint_category", "complaint_category": "/share_media"}
+    dispatcher = CollectingDispatcher()
+
+    events = await ValidateComplaintForm(seeded).validate(
+        dispatcher, shared("share_media", {"media": [PHOTO]}, asked_category), {}
+    )
+
+    assert slots_of(events) == {"complaint_attachments": [PHOTO], "complaint_category": None}
+    assert "Foto diterima" in dispatcher.messages[0]["text"]
+
+
+async def test_a_photo_on_its_own_starts_a_complaint_with_it_attached(seeded: Database) -> None:
+    dispatcher = CollectingDispatcher()
+
+    events = await ActionComplaintStart(seeded).run(
+        dispatcher, shared("share_media", {"media": [PHOTO]}, {}), {}
+    )
+
+    assert slots_of(events)["complaint_attachments"] == [PHOTO]
+    assert "Foto diterima" in dispatcher.messages[0]["text"]

@@ -17,6 +17,8 @@ import pytest
 from bot import migrate, rasa_server
 from bot.db import Database
 from bot.settings import PROJECT_ROOT, Settings
+from tests.fake_telegram import FakeTelegram, fake_telegram
+from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, fake_twilio
 from tests.fakes import fake_sms_gateway
 
 READY_SECONDS = 240
@@ -119,13 +121,56 @@ def sms_gateway_url() -> Iterator[str]:
         yield url
 
 
+PUBLIC_BASE_URL = "https://loket.e2e.test"
+WHATSAPP_FROM = "whatsapp:+14155238886"
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, sms_gateway_url: str) -> Iterator[Stack]:
+def twilio_api() -> Iterator[FakeTwilio]:
+    """A local fake Twilio REST API that the stack sends WhatsApp and Twilio SMS replies to."""
+    with fake_twilio() as fake:
+        yield fake
+
+
+TELEGRAM_SECRET = "e2e-telegram-secret"
+
+
+@pytest.fixture(scope="session")
+def telegram_api() -> Iterator[FakeTelegram]:
+    """A local fake Telegram Bot API that the stack's bot talks to."""
+    with fake_telegram() as fake:
+        yield fake
+
+
+def telegram_environment(fake: FakeTelegram) -> dict[str, str]:
+    """The stack's LOKET_TELEGRAM_* settings: the fake Bot API, its token and the webhook secret."""
+    return {
+        "LOKET_TELEGRAM_BOT_TOKEN": fake.token,
+        "LOKET_TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+        "LOKET_TELEGRAM_API_BASE_URL": fake.url,
+        "LOKET_TELEGRAM_CHAT_INTERVAL_SECONDS": "0.2",
+    }
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    sms_gateway_url: str,
+    twilio_api: FakeTwilio,
+    telegram_api: FakeTelegram,
+) -> Iterator[Stack]:
     """Rasa with the trained model, and the app on an embedded SQLite database."""
     var_dir = tmp_path_factory.mktemp("stack") / "var"
     environment = {
         "LOKET_SMS_GATEWAY_SECRET": SMS_GATEWAY_SECRET,
         "LOKET_SMS_GATEWAY_OUTBOUND_URL": sms_gateway_url,
+        "LOKET_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "LOKET_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "LOKET_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "LOKET_TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
+        "LOKET_TWILIO_SMS_FROM": "+14155550100",
+        "LOKET_TWILIO_API_BASE_URL": twilio_api.url,
+        **telegram_environment(telegram_api),
         "LOKET_VAR_DIR": str(var_dir),
         "LOKET_PORT": str(free_port()),
         "LOKET_RASA_PORT": str(free_port()),
