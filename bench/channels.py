@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -36,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.pipeline import free_port, percentile  # noqa: E402
+from channels.telegram import SECRET_HEADER  # noqa: E402
+from tests.fake_telegram import FakeTelegram, fake_telegram  # noqa: E402
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, fake_twilio  # noqa: E402
 
 PUBLIC = "https://loket.bench.test"
@@ -79,8 +82,41 @@ def whatsapp(fake: FakeTwilio, app_url: str) -> Channel:
     return Channel(environment, send, first_reply_at)
 
 
+def telegram(fake: FakeTelegram, app_url: str) -> Channel:
+    secret = "bench-telegram-secret"
+    updates = itertools.count(1)
+
+    async def send(client: httpx.AsyncClient, number: str, text: str) -> httpx.Response:
+        chat = int(number.removeprefix("+"))  # one private chat per citizen
+        update = {
+            "update_id": next(updates),
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": chat, "type": "private", "first_name": "Warga"},
+                "from": {"id": chat, "is_bot": False, "first_name": "Warga"},
+                "text": text,
+            },
+        }
+        return await client.post(app_url + "/webhooks/telegram", json=update, headers={SECRET_HEADER: secret})
+
+    def first_reply_at() -> dict[str, float]:
+        seen: dict[str, float] = {}
+        for call in fake.sent():
+            seen.setdefault(f"+{call.params['chat_id']}", call.at)
+        return seen
+
+    environment = {
+        "LOKET_TELEGRAM_BOT_TOKEN": fake.token,
+        "LOKET_TELEGRAM_SECRET_TOKEN": secret,
+        "LOKET_TELEGRAM_API_BASE_URL": fake.url,
+    }
+    return Channel(environment, send, first_reply_at)
+
+
 FAKES: dict[str, tuple[Callable[[], AbstractContextManager[Any]], Callable[[Any, str], Channel]]] = {
     "whatsapp": (fake_twilio, whatsapp),
+    "telegram": (fake_telegram, telegram),
 }
 
 
