@@ -36,7 +36,7 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pipeline import free_port, percentile  # noqa: E402
+from bench.pipeline import free_port, percentile, wait_until_ready  # noqa: E402
 from channels.telegram import SECRET_HEADER  # noqa: E402
 from tests.fake_telegram import FakeTelegram, fake_telegram  # noqa: E402
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, fake_twilio  # noqa: E402
@@ -160,18 +160,6 @@ async def sustained(channel: Channel, rate: float, seconds: float) -> tuple[dict
             tasks.append(asyncio.create_task(one(client, number())))
         await asyncio.gather(*tasks)
     return sent, acknowledged
-
-
-def wait_until_ready(process: subprocess.Popen[bytes], app_url: str) -> None:
-    while True:
-        try:
-            if httpx.get(f"{app_url}/healthz", timeout=2).json().get("rasa") == "ok":
-                return
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise SystemExit("loket run exited before it was ready")
-        time.sleep(0.2)
 
 
 def wait_for_replies(channel: Channel, citizens: set[str], patience: float) -> dict[str, float]:

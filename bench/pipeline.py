@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -81,6 +82,19 @@ def turn_histogram(client: httpx.Client, app_url: str) -> tuple[float, float]:
     return values["loket_turn_latency_seconds_sum"], values["loket_turn_latency_seconds_count"]
 
 
+def wait_until_ready(process: subprocess.Popen[Any], app_url: str) -> None:
+    """Wait until ``loket run`` answers and reaches Rasa (exits if the process died)."""
+    while True:
+        try:
+            if httpx.get(f"{app_url}/healthz", timeout=2).json().get("rasa") == "ok":
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise SystemExit("loket run exited before it was ready")
+        time.sleep(0.2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=200)
@@ -107,15 +121,7 @@ def main() -> None:
     )
     app_url, rasa_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{rasa_port}"
     try:
-        while True:
-            try:
-                if httpx.get(f"{app_url}/healthz", timeout=2).json().get("rasa") == "ok":
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                raise SystemExit("loket run exited before it was ready")
-            time.sleep(0.2)
+        wait_until_ready(process, app_url)
         warm_start = time.perf_counter() - started
         token = (var_dir / "api-token").read_text().strip()
         headers = {"Authorization": f"Bearer {token}"}

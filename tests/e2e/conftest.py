@@ -13,10 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot import migrate, rasa_server
 from bot.db import Database
 from bot.settings import PROJECT_ROOT, Settings
+from channels.models import Contact, OutboxMessage, QueueStatus
 from tests.fake_telegram import FakeTelegram, fake_telegram
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, fake_twilio
 from tests.fakes import fake_sms_gateway
@@ -54,6 +56,16 @@ class Stack:
 
     def database(self) -> Database:
         return Database(self.settings.effective_database_url)
+
+    def all_sent(self, channel: str, address: str) -> bool:
+        """Whether something was queued for the contact and all of it is recorded as delivered."""
+        with self.database().reading() as session:
+            statuses = session.scalars(
+                select(OutboxMessage.status)
+                .join(OutboxMessage.contact)
+                .where(Contact.channel == channel, Contact.address == address)
+            ).all()
+        return bool(statuses) and all(status == QueueStatus.DONE for status in statuses)
 
     def stop_rasa(self) -> None:
         assert self.rasa is not None

@@ -12,10 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from channels import telegram
-from channels.models import Contact, OutboxMessage, QueueStatus
 from tests.e2e.conftest import TELEGRAM_SECRET, Stack, wait_for
 from tests.fake_telegram import Call, FakeTelegram
 
@@ -110,7 +108,7 @@ def test_an_update_acknowledged_before_a_crash_is_answered_exactly_once_after_re
     try:
         assert send(stack, text_update(chat, "halo min")).json() == {"status": "queued"}
         notice = replies(telegram_api, chat, 1)
-        wait_for(lambda: notice_recorded_as_sent(stack, chat), 30)  # (a crash in between resends it)
+        wait_for(lambda: stack.all_sent(telegram.CHANNEL, str(chat)), 30)  # (a crash in between resends it)
         stack.kill_app()
         stack.start_app()
     finally:
@@ -124,13 +122,3 @@ def test_an_update_acknowledged_before_a_crash_is_answered_exactly_once_after_re
     assert "Halo, saya Loket" in menu.params["text"]
     assert sum("Halo, saya Loket" in text for text in everything) == 1
     assert len(everything) == 3
-
-
-def notice_recorded_as_sent(stack: Stack, chat: int) -> bool:
-    with stack.database().reading() as session:
-        statuses = session.scalars(
-            select(OutboxMessage.status)
-            .join(OutboxMessage.contact)
-            .where(Contact.channel == telegram.CHANNEL, Contact.address == str(chat))
-        ).all()
-    return statuses == [QueueStatus.DONE]

@@ -6,11 +6,9 @@ import uuid
 
 import httpx
 import pytest
-from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from channels import twilio_messaging as tw
-from channels.models import Contact, OutboxMessage, QueueStatus
 from tests.e2e.conftest import PUBLIC_BASE_URL, WHATSAPP_FROM, Stack, wait_for
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
@@ -89,7 +87,7 @@ def test_a_message_acknowledged_before_a_crash_is_answered_exactly_once_after_re
     try:
         assert send_whatsapp(stack, number, "halo min").status_code == 200
         notice = replies(twilio_api, number, 1)
-        wait_for(lambda: all_sent(stack, f"whatsapp:{number}"), 30)
+        wait_for(lambda: stack.all_sent(tw.WHATSAPP, f"whatsapp:{number}"), 30)
         stack.kill_app()
         stack.start_app()
     finally:
@@ -103,11 +101,3 @@ def test_a_message_acknowledged_before_a_crash_is_answered_exactly_once_after_re
     assert "1. Info layanan" in menu
     assert sum("1. Info layanan" in text for text in everything) == 1
     assert len(everything) == 3
-
-
-def all_sent(stack: Stack, address: str) -> bool:
-    with stack.database().reading() as session:
-        statuses = session.scalars(
-            select(OutboxMessage.status).join(OutboxMessage.contact).where(Contact.address == address)
-        ).all()
-    return bool(statuses) and all(status == QueueStatus.DONE for status in statuses)
