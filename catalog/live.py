@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 CONTENT_DIR = PROJECT_ROOT / "catalog" / "content"
 NLU_DATA = PROJECT_ROOT / "nlu" / "data" / "nlu.yml"
 NOT_COVERED = PROJECT_ROOT / "catalog" / "not_covered.yml"
+OFF_TOPIC = PROJECT_ROOT / "catalog" / "off_topic.yml"
 
 
 def off_topic_examples(path: Path = NLU_DATA) -> list[str]:
@@ -43,11 +44,13 @@ def off_topic_examples(path: Path = NLU_DATA) -> list[str]:
     ]
 
 
-def not_covered_topics(path: Path = NOT_COVERED) -> list[str]:
-    """Public services the catalog does not cover (yet): a question nearer to one of these than to
-    any entry is not answered with an entry. Editors remove a topic when they add its entry."""
-    topics: list[str] = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return [str(topic) for topic in topics]
+def topics(path: Path) -> list[str]:
+    """A bank of phrases no entry answers: ``not_covered.yml`` (public services the catalog does not
+    cover yet; editors remove a topic when they add its entry) and ``off_topic.yml`` (everyday
+    questions that share words with entries). A question nearer to one of these than to any entry
+    is not answered with an entry."""
+    phrases: list[str] = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return [str(phrase) for phrase in phrases]
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class LiveCatalog:
         self.db = db
         self.encoder = encoder
         self._rows = CachedEncoder(encoder, cache_file)
-        self._off_topic = off_topic_examples() + not_covered_topics()
+        self._off_topic = off_topic_examples() + topics(NOT_COVERED) + topics(OFF_TOPIC)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
 

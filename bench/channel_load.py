@@ -9,7 +9,7 @@ then measures, with a new citizen (phone number) per message:
    how many got their reply at the fake provider (nothing may be lost), the achieved rate, and the
    latency from sending the webhook to the fake receiving the first reply, p50/p95.
 
-    .venv/bin/python bench/channels.py [--channel whatsapp] [--rate 10] [--seconds 60]
+    .venv/bin/python bench/channel_load.py [--channel whatsapp] [--rate 10] [--seconds 60]
 """
 
 from __future__ import annotations
