@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,32 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+class WriterTurns:
+    """Turns at SQLite's single writer for the threads of this process; urgent writers go first."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._busy = False
+        self._urgent_waiting = 0
+
+    @contextmanager
+    def turn(self, urgent: bool) -> Iterator[None]:
+        """Hold the writer for the duration of the block."""
+        with self._changed:
+            self._urgent_waiting += urgent
+            try:
+                self._changed.wait_for(lambda: not self._busy and (urgent or not self._urgent_waiting))
+            finally:
+                self._urgent_waiting -= urgent
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._busy = False
+                self._changed.notify_all()
+
+
 class Database:
     """An engine plus a session factory; one per process."""
 
@@ -100,9 +126,7 @@ class Database:
         )
         # SQLite has one writer. Threads of this process queue for it on a Python lock, which hands
         # over at once, instead of in SQLite's busy handler, which sleeps up to 100 ms between tries.
-        self._write_lock: AbstractContextManager[Any] = (
-            threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
-        )
+        self._writer = WriterTurns() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def is_postgresql(self) -> bool:
@@ -110,9 +134,14 @@ class Database:
         return self.engine.dialect.name == "postgresql"
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        with self._write_lock, self._sessions() as session, session.begin():
+    def session(self, urgent: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error.
+
+        ``urgent``: someone is waiting for this write (a provider for its webhook's answer); on
+        SQLite it gets the writer's next turn before background work.
+        """
+        turn = self._writer.turn(urgent) if self._writer is not None else nullcontext()
+        with turn, self._sessions() as session, session.begin():
             yield session
 
     @contextmanager

@@ -76,6 +76,7 @@ class CatalogIndex:
         documents = [tokenize(lexical_document(entry)) for entry in entries]
         self.vocabulary = frozenset(token.text for tokens in documents for token in tokens)
         corpus = [terms_of(tokens) or ["_"] for tokens in documents]
+        self._terms = {entry.id: frozenset(terms) for entry, terms in zip(entries, corpus, strict=True)}
         self._bm25 = bm25s.BM25()
         self._bm25.index(corpus, show_progress=False)
         rows = [
@@ -102,10 +103,21 @@ class CatalogIndex:
         order = np.argsort(-fused, kind="stable")
         return [Candidate(self.ids[i], float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
 
-    def _lexical(self, question: str) -> np.ndarray:
+    def foreign_share(self, question: str, service_id: str) -> float:
+        """The share of the question's terms that the service's text never uses (0 = all covered)."""
+        query = self._query_terms(question)
+        if not query:
+            return 0.0
+        covered = self._terms[service_id]
+        return sum(term not in covered for term in query) / len(query)
+
+    @lru_cache(maxsize=4096)  # noqa: B019  (one index lives as long as its cache should)
+    def _query_terms(self, question: str) -> tuple[str, ...]:
         words = [part for token in tokenize(question) for part in split_joined(token.text, self.vocabulary)]
-        query = terms_of([token for token in tokenize(" ".join(words))])
-        known = [term for term in query if term in self._bm25.vocab_dict]
+        return tuple(terms_of(tokenize(" ".join(words))))
+
+    def _lexical(self, question: str) -> np.ndarray:
+        known = [term for term in self._query_terms(question) if term in self._bm25.vocab_dict]
         if not known:
             return np.zeros(len(self.ids))
         raw = np.asarray(self._bm25.get_scores(known), dtype=np.float64)

@@ -141,7 +141,7 @@ async def chat(request: Request) -> JSONResponse:
         message = parse(body)
     except InvalidRequest as invalid:
         return invalid.response()
-    stored = await asyncio.to_thread(inbox.store, context.db, message)
+    stored = await inbox.on_inbound_thread(inbox.store, context.db, message)
     (MESSAGES_IN if stored.is_new else DUPLICATES_IN).labels(channel=CHANNEL).inc()
     context.wake_dialogue()
     return await _await_replies(context, stored.inbox_id, message.provider_message_id)

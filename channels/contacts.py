@@ -21,25 +21,36 @@ class UnknownContact(LookupError):
 
 def contact_for(db: Database, channel: str, address: str) -> Contact:
     """The contact for a channel identity, created on first sight (safe under concurrency)."""
-    identity = (Contact.channel == channel, Contact.address == address)
     with db.reading() as session:
-        known = session.execute(select(Contact).where(*identity)).scalar_one_or_none()
+        known = session.execute(select(Contact).where(*_identity(channel, address))).scalar_one_or_none()
     if known is not None:
         return known
     with db.session() as session:
-        insert_if_absent(
-            session,
-            Contact.__table__,
-            {
-                "channel": channel,
-                "address": address,
-                "phone": phone_of(channel, address),
-                "opted_out": False,
-                "created_at": utcnow(),
-            },
-            ["channel", "address"],
-        )
-        return session.execute(select(Contact).where(*identity)).scalar_one()
+        return ensure_contact(session, channel, address)
+
+
+def ensure_contact(session: Session, channel: str, address: str) -> Contact:
+    """The contact for a channel identity inside a write transaction, created if new."""
+    known = session.execute(select(Contact).where(*_identity(channel, address))).scalar_one_or_none()
+    if known is not None:
+        return known
+    insert_if_absent(
+        session,
+        Contact.__table__,
+        {
+            "channel": channel,
+            "address": address,
+            "phone": phone_of(channel, address),
+            "opted_out": False,
+            "created_at": utcnow(),
+        },
+        ["channel", "address"],
+    )
+    return session.execute(select(Contact).where(*_identity(channel, address))).scalar_one()
+
+
+def _identity(channel: str, address: str) -> tuple[Any, Any]:
+    return Contact.channel == channel, Contact.address == address
 
 
 def contact_id_of(conversation_id: str) -> int:

@@ -7,6 +7,8 @@ row, at the furthest status seen.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from bot.db import Database, insert_if_absent, utcnow
@@ -27,6 +29,16 @@ RANK = {
 }
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """The delivery row after a report, whether the report moved its status forward, and whether
+    this report linked it to the sent message (a status that came before the sender had recorded it)."""
+
+    delivery: Delivery
+    moved: bool
+    linked_late: bool
+
+
 def record(
     db: Database,
     channel: str,
@@ -34,9 +46,9 @@ def record(
     status: str,
     error_code: int | None = None,
     outbox_id: int | None = None,
-) -> tuple[Delivery, bool]:
-    """Store ``status`` for a message unless a further one is already known; returns the current row
-    and whether this report moved it (repeated and stale reports do not)."""
+) -> Recorded:
+    """Store ``status`` for a message unless a further one is already known (repeated and stale
+    reports do not move it)."""
     status = status.lower()
     with db.session() as session:
         inserted = insert_if_absent(
@@ -57,12 +69,13 @@ def record(
             .where(Delivery.channel == channel, Delivery.provider_message_id == provider_message_id)
             .with_for_update()
         ).scalar_one()
-        if row.outbox_id is None and outbox_id is not None:
+        linked_late = inserted is None and row.outbox_id is None and outbox_id is not None
+        if linked_late:
             row.outbox_id = outbox_id
         if inserted is not None:
-            return row, True
+            return Recorded(row, moved=True, linked_late=False)
         moved = RANK.get(status, 0) > RANK.get(row.status, 0)
         if moved:
             row.status, row.updated_at = status, utcnow()
             row.error_code = error_code if error_code is not None else row.error_code
-        return row, moved
+        return Recorded(row, moved, linked_late)

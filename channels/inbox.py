@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database, insert_if_absent, utcnow
 from channels.base import Button, InboundMessage, Reply
-from channels.contacts import contact_for
+from channels.contacts import ensure_contact
 from channels.models import Contact, InboxMessage, OutboxMessage, QueueStatus
 from channels.queue import release
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# A webhook is acknowledged only once its message is stored, and providers want that fast whatever
+# the dialogue is doing. Its writes therefore run on threads of their own: the event loop's default
+# pool (min(32, cores + 4) threads) is kept busy by actions, retrieval and the queue workers.
+_INBOUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="loket-inbound")
+
+
+async def on_inbound_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a blocking store of an inbound webhook on the threads reserved for acknowledging."""
+    return await asyncio.get_running_loop().run_in_executor(
+        _INBOUND, functools.partial(function, *args, **kwargs)
+    )
 
 
 @dataclass(frozen=True)
@@ -39,9 +58,9 @@ def store_with_outbox(
     A ``handled`` message is stored done (it needs no dialogue turn); otherwise it waits for the dialogue,
     and the rows queued here are delivered ahead of the turn's replies (same contact, earlier ids).
     """
-    contact = contact_for(db, message.channel, message.sender)
     now = utcnow()
-    with db.session() as session:
+    with db.session(urgent=True) as session:
+        contact = ensure_contact(session, message.channel, message.sender)
         inserted = insert_if_absent(
             session,
             InboxMessage.__table__,

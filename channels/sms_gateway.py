@@ -7,7 +7,6 @@ choices, at most three segments per SMS) -> send (POST to LOKET_SMS_GATEWAY_OUTB
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -115,7 +114,7 @@ async def receive(request: Request) -> JSONResponse:
         return JSONResponse({"error": "invalid_message", "detail": str(invalid)}, 422)
     if not message.text:  # an empty SMS: nothing to answer, but it was received
         return JSONResponse({"status": "ignored"})
-    stored = await asyncio.to_thread(inbox.store, context.db, message)
+    stored = await inbox.on_inbound_thread(inbox.store, context.db, message)
     (MESSAGES_IN if stored.is_new else DUPLICATES_IN).labels(channel=CHANNEL).inc()
     context.wake_dialogue()
     return JSONResponse({"status": "queued" if stored.is_new else "duplicate"})

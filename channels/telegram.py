@@ -373,7 +373,7 @@ async def receive(request: Request) -> JSONResponse:
         IGNORED.labels(reason=parsed.reason).inc()
         logger.info("Telegram update ignored: %s", parsed.reason)
         return JSONResponse({"status": "ignored"})
-    stored = await asyncio.to_thread(keep, context.db, parsed)
+    stored = await inbox.on_inbound_thread(keep, context.db, parsed)
     (MESSAGES_IN if stored.is_new else DUPLICATES_IN).labels(channel=CHANNEL).inc()
     context.wake_dialogue()
     context.wake_outbox()

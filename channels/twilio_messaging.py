@@ -40,7 +40,7 @@ from bot.db import Database, insert_if_absent, utcnow
 from bot.metrics import DUPLICATES_IN, ERRORS, MESSAGES_IN
 from channels import contacts, deliveries, inbox, sms
 from channels.base import ContactState, InboundMessage, PermanentSendError, Reply, TransientSendError
-from channels.models import OutboxMessage, QuickReplyContent
+from channels.models import Delivery, OutboxMessage, QuickReplyContent
 from nlu.normalize import clean
 
 logger = logging.getLogger(__name__)
@@ -240,11 +240,11 @@ async def _receive(request: Request, channel: str) -> Response:
     except InvalidMessage as invalid:
         return JSONResponse({"error": "invalid_message", "detail": str(invalid)}, 400)
     if message.text:
-        stored = await asyncio.to_thread(inbox.store, context.db, message)
+        stored = await inbox.on_inbound_thread(inbox.store, context.db, message)
         context.wake_dialogue()
     else:  # a sticker, a voice note, a video: nothing Loket can read, but the citizen hears why
         notice = Reply(text=messages.text("unsupported_message"))
-        stored = await asyncio.to_thread(inbox.store_handled, context.db, message, [notice])
+        stored = await inbox.on_inbound_thread(inbox.store_handled, context.db, message, [notice])
         context.wake_outbox()
     if refused and stored.is_new:
         logger.info("refused %s media of type(s) %s", channel, ", ".join(refused))
@@ -277,23 +277,33 @@ async def receive_status(request: Request) -> Response:
 
 def handle_status(db: Database, channel: str, sid: str, status: str, error_code: int | None) -> None:
     """Record a reported status and act on its error: opt-out, bad number, or the template fallback."""
-    delivery, moved = deliveries.record(db, channel, sid, status, error_code)
-    if not moved or error_code is None or delivery.outbox_id is None:
+    recorded = deliveries.record(db, channel, sid, status, error_code)
+    if recorded.moved and error_code is not None:
+        act_on_error(db, recorded.delivery)
+
+
+def act_on_error(db: Database, delivery: Delivery) -> None:
+    """What a reported error means for the citizen's contact or the message; once per delivery.
+
+    Runs when the error is reported or, if the report came before the sender had recorded the
+    message it belongs to, when the sender records it.
+    """
+    if delivery.error_code is None or delivery.outbox_id is None:
         return
     with db.reading() as session:
         sent = session.get(OutboxMessage, delivery.outbox_id)
     if sent is None:
         return
-    outcome = outcome_of(error_code)
+    outcome = outcome_of(delivery.error_code)
     if outcome is Outcome.OPTED_OUT:
-        contacts.mark_refused(db, sent.contact_id, ContactState.OPTED_OUT, f"Twilio {error_code}")
+        contacts.mark_refused(db, sent.contact_id, ContactState.OPTED_OUT, f"Twilio {delivery.error_code}")
     elif outcome is Outcome.BAD_NUMBER:
-        contacts.mark_refused(db, sent.contact_id, ContactState.UNREACHABLE, f"Twilio {error_code}")
+        contacts.mark_refused(db, sent.contact_id, ContactState.UNREACHABLE, f"Twilio {delivery.error_code}")
     elif outcome is Outcome.TEMPLATE:
         _resend_as_template(db, sent)
     elif outcome is Outcome.ALERT:
         ERRORS.labels(kind="twilio_alert").inc()
-        logger.error("Twilio reported error %s for outbox message %s", error_code, sent.id)
+        logger.error("Twilio reported error %s for outbox message %s", delivery.error_code, sent.id)
 
 
 def _resend_as_template(db: Database, sent: OutboxMessage) -> None:
@@ -425,9 +435,11 @@ class TwilioSender:
         except (OSError, TimeoutError) as error:  # aiohttp's connection errors are OSErrors
             raise TransientSendError(f"Twilio unreachable: {type(error).__name__}") from error
         sid = str(created.sid)
-        await asyncio.to_thread(
+        recorded = await asyncio.to_thread(
             deliveries.record, self.db, self.channel, sid, str(created.status or "queued"), None, message.id
         )
+        if recorded.linked_late:  # its status callback came first: act on what it reported now
+            await asyncio.to_thread(act_on_error, self.db, recorded.delivery)
         return sid
 
     async def _quick_reply_content(self, reply: Reply) -> str:

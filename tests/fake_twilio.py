@@ -23,7 +23,8 @@ class FakeTwilio:
     """What the fake received, and the error answers queued for the next message requests.
 
     ``failures`` holds (HTTP status, Twilio error code) pairs, or None for a success, used one per
-    Messages request.
+    Messages request. ``before_answer`` is called with a new message's sid before the fake answers
+    its request: a status callback can overtake the REST answer in real life.
     """
 
     url: str = ""
@@ -31,6 +32,7 @@ class FakeTwilio:
     contents: list[dict[str, Any]] = field(default_factory=list)
     failures: list[tuple[int, int] | None] = field(default_factory=list)
     unauthorised: int = 0
+    before_answer: Callable[[str], None] | None = None
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 30) -> None:
@@ -75,6 +77,8 @@ def _handler(state: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 message = f"error {code} for 'To' number {form.get('To')}"
                 self._answer(status, {"code": code, "message": message, "status": status})
             else:
+                if state.before_answer is not None:
+                    state.before_answer(sid)
                 self._answer(
                     201, {"sid": sid, "status": "queued", "to": form.get("To"), "body": form.get("Body")}
                 )

@@ -375,6 +375,24 @@ async def test_21610_marks_the_citizen_opted_out_and_later_notifications_are_ski
         assert not inbox.queue_notification(session, contact_id, update_notice())
 
 
+async def test_an_opt_out_reported_before_the_sender_recorded_the_message_still_counts(
+    client: TestClient, db: Database, settings: Settings, twilio: FakeTwilio
+) -> None:
+    row = queue(db, Reply(text="Halo"))
+
+    def status_first(sid: str) -> None:  # Twilio's callback overtakes its answer to the REST call
+        failed = captured("status_delivered", MessageSid=sid, MessageStatus="failed", ErrorCode="21610")
+        assert post(client, "/webhooks/twilio/status", failed).status_code == 204
+
+    twilio.before_answer = status_first
+    await deliver(db, settings, sender(db, twilio))
+
+    with db.session() as session:
+        contact_id = outbox(db, row).contact_id
+        assert session.get(Contact, contact_id).opted_out  # type: ignore[union-attr]
+        assert not inbox.queue_notification(session, contact_id, update_notice())
+
+
 async def test_a_bad_number_is_not_retried_and_stops_proactive_messages(
     db: Database, settings: Settings, twilio: FakeTwilio
 ) -> None:
