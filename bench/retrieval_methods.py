@@ -3,9 +3,9 @@
 Rasa's FAQ approach is a retrieval intent (``faq/<service id>``) with a ResponseSelector, trained on
 the catalog's example questions, titles and aliases — the same catalog text the other methods index
 — with Loket's own NLU pipeline in front. Each single method abstains below a score threshold fitted
-on the development set with the same rule as the hybrid (best top-1 while correct abstention on dev
-stays >= 0.88); the hybrid uses the product's Retriever and Policy unchanged. Prints one line per
-method and question set.
+on the development set with the same rule as the hybrid (the best of the worse of top-1 and correct
+abstention on dev, bench/fit_retrieval.py); the hybrid uses the product's Retriever and Policy
+unchanged. Prints one line per method and question set.
 
     .venv/bin/python bench/retrieval_methods.py
 """
@@ -31,7 +31,6 @@ from catalog.schema import ServiceContent
 
 DEV = PROJECT_ROOT / "tests/data/retrieval_dev.yml"
 HELDOUT = PROJECT_ROOT / "tests/data/retrieval_heldout.yml"
-MIN_ABSTAIN = 0.88
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,7 @@ def metrics(items: list[Item], ranked: list[Ranked], threshold: float) -> dict[s
 def fit_threshold(items: list[Item], ranked: list[Ranked]) -> float:
     candidates = sorted({round(r.score, 3) for r in ranked})
     scored = [(metrics(items, ranked, t), t) for t in candidates]
-    eligible = [(m, t) for m, t in scored if m["abstain"] >= MIN_ABSTAIN] or scored
-    return max(eligible, key=lambda mt: (mt[0]["top1"], mt[0]["top3"], -mt[1]))[1]
+    return max(scored, key=lambda mt: (min(mt[0]["top1"], mt[0]["abstain"]), mt[0]["top3"], -mt[1]))[1]
 
 
 def show(method: str, split: str, values: dict[str, float], n: int) -> None:

@@ -1,4 +1,5 @@
-"""Periodic work of the app: the deadline sweep and finishing citizens' erasure requests."""
+"""Periodic work of the app: the deadline sweep, finishing citizens' erasure requests, and fetching
+the files attached to complaints."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.db import Database, utcnow
 from bot.rasa_server import forget_conversation
 from bot.settings import Settings
+from channels import media
 from channels.contacts import finish_erasures
 from complaints import sla
 from complaints.calendar import WorkingCalendar
@@ -25,6 +27,7 @@ class MaintenanceWorker:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
+        self.media_sources = media.sources_from(settings)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -46,3 +49,8 @@ class MaintenanceWorker:
         erased = finish_erasures(self.db, partial(forget_conversation, self.settings))
         if erased:
             logger.info("erased %d contacts on their request", erased)
+        fetched = media.fetch_pending(
+            self.db, self.media_sources, self.settings.var_dir / "media", self.settings.media_max_bytes, now
+        )
+        if fetched:
+            logger.info("stored %d attachments", fetched)

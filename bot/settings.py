@@ -129,7 +129,14 @@ class Settings(BaseSettings):
         "Asia/Jakarta", description="Time zone of the province: working days and deadlines are counted in it."
     )
     maintenance_seconds: float = Field(
-        60.0, gt=0, description="Interval of the deadline sweep (due soon, overdue, escalation) and erasures."
+        60.0,
+        gt=0,
+        description="Interval of the deadline sweep, of finishing erasures and of attachment downloads.",
+    )
+    media_max_bytes: int = Field(
+        10 * 1024 * 1024,
+        gt=0,
+        description="Largest photo or document kept from a complaint; larger ones are refused.",
     )
 
     @field_validator("rasa_url")

@@ -195,6 +195,12 @@ class Attachment(Base):
     source_url: Mapped[str | None] = mapped_column(Text, doc="Where the channel offered the file.")
     stored_path: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fetch_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetch_error: Mapped[str | None] = mapped_column(
+        String(32),
+        doc="Why the file was not kept: too_large, type, gone, refused, untrusted_source, unavailable.",
+    )
 
 
 class ComplaintEvent(Base):

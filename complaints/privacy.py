@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from bot.logs import redact
 from catalog.models import UnansweredQuestion
 from channels.inbox import forget_texts
 from channels.models import Contact, InboxMessage, OutboxMessage, QueueStatus
-from complaints.models import OPEN_STATUSES, Complaint, ComplaintEvent
+from complaints.models import OPEN_STATUSES, Attachment, Complaint, ComplaintEvent
 
 ERASED = "[dihapus]"
 
@@ -72,7 +73,8 @@ def erase(session: Session, contact_id: int, now: datetime) -> Erasure:
     """Remove the contact's personal data except what open tickets need.
 
     Finished tickets stay, anonymised (no name, no link to the contact, personal numbers masked in
-    the text, the citizen's own messages in the log replaced). Message texts are cleared. Without
+    the text, the citizen's own messages in the log replaced, their photos deleted: a picture can
+    show a face or a house). Message texts are cleared. Without
     open tickets the contact itself is removed once the last reply to it has been delivered
     (``finish_erasures``), together with its Rasa conversation.
     """
@@ -95,6 +97,13 @@ def erase(session: Session, contact_id: int, now: datetime) -> Erasure:
             .values(message=ERASED)
             .execution_options(synchronize_session=False)
         )
+        for attachment in session.scalars(
+            select(Attachment).where(Attachment.complaint_id.in_([complaint.id for complaint in finished]))
+        ):
+            if attachment.stored_path:
+                Path(attachment.stored_path).unlink(missing_ok=True)
+            attachment.stored_path = attachment.source_url = None
+            attachment.fetch_error = "erased"
     for question in session.scalars(
         select(UnansweredQuestion).where(UnansweredQuestion.contact_id == contact_id)
     ):

@@ -58,6 +58,7 @@ class FakeTelegram:
         self.updates: list[dict[str, Any]] = []  # what getUpdates hands out, until confirmed by offset
         self.webhook: dict[str, Any] = {}
         self._errors: dict[str, list[_Scripted]] = {}
+        self.files: dict[str, tuple[str, str, bytes]] = {}  # file_id -> (file_path, content type, bytes)
         self._next_message_id = 1000
         self.changed = threading.Condition()
 
@@ -155,11 +156,40 @@ class FakeTelegram:
             return self.updates[: int(params.get("limit") or 100)]
         if method == "answerCallbackQuery":
             return True
+        if method == "getFile":
+            path, _, data = self.files[params["file_id"]]
+            return {"file_id": params["file_id"], "file_size": len(data), "file_path": path}
         raise LookupError(method)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+
+    def do_GET(self) -> None:
+        fake = self.server.fake
+        path, _, query = self.path.partition("?")
+        if path == f"/bot{fake.token}/getFile":
+            params = dict(parse_qsl(query))
+            try:
+                status, answer = fake.answer("getFile", params)
+            except KeyError:
+                status, answer = (
+                    400,
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                )
+            self._reply(status, answer)
+            return
+        download = path.removeprefix(f"/file/bot{fake.token}/")
+        found = next((file for file in fake.files.values() if file[0] == download), None)
+        if download == path or found is None:
+            self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        _, content_type, data = found
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def do_POST(self) -> None:
         fake = self.server.fake

@@ -24,7 +24,9 @@ class FakeTwilio:
 
     ``failures`` holds (HTTP status, Twilio error code) pairs, or None for a success, used one per
     Messages request. ``before_answer`` is called with a new message's sid before the fake answers
-    its request: a status callback can overtake the REST answer in real life.
+    its request: a status callback can overtake the REST answer in real life. ``media`` maps a media
+    path to the (HTTP status, content type, bytes) it serves to authenticated GETs; ``media_requests``
+    lists the paths asked for.
     """
 
     url: str = ""
@@ -33,6 +35,8 @@ class FakeTwilio:
     failures: list[tuple[int, int] | None] = field(default_factory=list)
     unauthorised: int = 0
     before_answer: Callable[[str], None] | None = None
+    media: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+    media_requests: list[str] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 30) -> None:
@@ -51,6 +55,19 @@ def _handler(state: FakeTwilio) -> type[BaseHTTPRequestHandler]:
     expected_auth = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.media_requests.append(self.path)
+            if self.headers.get("Authorization") != expected_auth:
+                self._answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                return
+            status, content_type, data = state.media.get(self.path, (404, "application/json", b"{}"))
+            # Like a file server streaming a body: no Content-Length, the end is the connection's close.
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(data)
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if self.headers.get("Authorization") != expected_auth:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select, update
 
 from bot.db import Database, utcnow
@@ -13,7 +15,7 @@ from channels.contacts import finish_erasures
 from channels.models import Contact, InboxMessage, OutboxMessage, QueueStatus
 from complaints import privacy, workflow
 from complaints.calendar import WorkingCalendar
-from complaints.models import Complaint, ComplaintEvent, Privacy
+from complaints.models import Attachment, Complaint, ComplaintEvent, Privacy
 
 OFFICER = workflow.Actor("officer")
 PHONE = "+6281234567890"
@@ -119,3 +121,30 @@ def test_one_number_on_whatsapp_and_sms_is_one_citizen_for_their_tickets(
         assert queries.status_for_contact(session, number, by_whatsapp).view.is_filer  # type: ignore[union-attr]
         assert [view.number for view in queries.open_for_contact(session, by_whatsapp)] == [number]
         assert not queries.status_for_contact(session, number, stranger).view.is_filer  # type: ignore[union-attr]
+
+
+def test_hapus_data_deletes_the_photos_of_anonymised_tickets(
+    seeded: Database, calendar: WorkingCalendar, tmp_path: Path
+) -> None:
+    contact_id, finished, _ = setup_citizen(seeded, calendar)
+    photo = tmp_path / "media" / "1.jpg"
+    photo.parent.mkdir()
+    photo.write_bytes(b"\xff\xd8 a face")
+    with seeded.session() as session:
+        complaint = session.execute(select(Complaint).where(Complaint.number == finished)).scalar_one()
+        session.add(
+            Attachment(
+                complaint_id=complaint.id,
+                content_type="image/jpeg",
+                source_url="tg-file:x",
+                stored_path=str(photo),
+            )
+        )
+
+    with seeded.session() as session:
+        privacy.erase(session, contact_id, utcnow())
+
+    with seeded.reading() as session:
+        [attachment] = session.scalars(select(Attachment)).all()
+    assert not photo.exists()
+    assert (attachment.stored_path, attachment.source_url, attachment.fetch_error) == (None, None, "erased")
