@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -37,11 +38,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.pipeline import free_port, percentile, wait_until_ready  # noqa: E402
+from channels import sms_gateway  # noqa: E402
 from channels.telegram import SECRET_HEADER  # noqa: E402
 from tests.fake_telegram import FakeTelegram, fake_telegram  # noqa: E402
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, fake_twilio  # noqa: E402
+from tests.fakes import FakeGateway, fake_sms_gateway  # noqa: E402
 
 PUBLIC = "https://loket.bench.test"
+GATEWAY_SECRET = "bench-sms-gateway-secret"
 WHATSAPP_FROM = "whatsapp:+14155238886"
 TEXT = "halo min"
 
@@ -114,9 +118,32 @@ def telegram(fake: FakeTelegram, app_url: str) -> Channel:
     return Channel(environment, send, first_reply_at)
 
 
+def sms(outbound_url: str, app_url: str) -> Channel:
+    ids = itertools.count(1)
+
+    async def send(client: httpx.AsyncClient, number: str, text: str) -> httpx.Response:
+        body = json.dumps({"from": number, "to": "1708", "text": text, "id": f"gw-{next(ids)}"}).encode()
+        headers = {
+            "Content-Type": "application/json",
+            sms_gateway.SIGNATURE_HEADER: sms_gateway.signature(GATEWAY_SECRET, body),
+        }
+        return await client.post(app_url + "/webhooks/sms-gateway", content=body, headers=headers)
+
+    def first_reply_at() -> dict[str, float]:
+        with FakeGateway.arrived:
+            seen: dict[str, float] = {}
+            for sent in FakeGateway.received:
+                seen.setdefault(sent["to"], sent["arrived_at"])
+            return seen
+
+    environment = {"LOKET_SMS_GATEWAY_SECRET": GATEWAY_SECRET, "LOKET_SMS_GATEWAY_OUTBOUND_URL": outbound_url}
+    return Channel(environment, send, first_reply_at)
+
+
 FAKES: dict[str, tuple[Callable[[], AbstractContextManager[Any]], Callable[[Any, str], Channel]]] = {
     "whatsapp": (fake_twilio, whatsapp),
     "telegram": (fake_telegram, telegram),
+    "sms-gateway": (lambda: fake_sms_gateway(GATEWAY_SECRET), sms),
 }
 
 

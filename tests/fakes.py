@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,7 +27,9 @@ class FakeGateway(BaseHTTPRequestHandler):
         valid = sms_gateway.verify(self.secret, body, self.headers.get(sms_gateway.SIGNATURE_HEADER, ""))
         status = self.answers.pop(0) if self.answers else 200
         with self.arrived:
-            self.received.append({"valid": valid, "status": status, **json.loads(body)})
+            self.received.append(
+                {"valid": valid, "status": status, "arrived_at": time.monotonic(), **json.loads(body)}
+            )
             self.arrived.notify_all()
         payload = json.dumps({"id": f"gw-out-{len(self.received)}"}).encode()
         self.send_response(status)
