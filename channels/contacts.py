@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, delete, exists, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.db import Database, insert_if_absent, utcnow
@@ -37,36 +35,18 @@ def ensure_contact(session: Session, channel: str, address: str) -> Contact:
     if known is not None:
         return known
     insert_if_absent(
-        session, Contact.__table__, _new_contact(channel, address, utcnow()), ["channel", "address"]
+        session,
+        Contact.__table__,
+        {
+            "channel": channel,
+            "address": address,
+            "phone": phone_of(channel, address),
+            "opted_out": False,
+            "created_at": utcnow(),
+        },
+        ["channel", "address"],
     )
     return session.execute(select(Contact).where(*_identity(channel, address))).scalar_one()
-
-
-def record_inbound(session: Session, channel: str, address: str, now: datetime) -> int:
-    """The id of the contact a message just came from, created on first sight, in one statement: its
-    last message is now, and an earlier refusal by the provider no longer holds (it wrote to us)."""
-    table = Contact.__table__
-    insert: Any = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(table)
-        .values(**_new_contact(channel, address, now), last_inbound_at=now)
-        .on_conflict_do_update(
-            index_elements=["channel", "address"], set_={"last_inbound_at": now, "unreachable_reason": None}
-        )
-        .returning(table.c.id)
-    )
-    contact_id: int = session.execute(statement).scalar_one()
-    return contact_id
-
-
-def _new_contact(channel: str, address: str, now: datetime) -> dict[str, Any]:
-    return {
-        "channel": channel,
-        "address": address,
-        "phone": phone_of(channel, address),
-        "opted_out": False,
-        "created_at": now,
-    }
 
 
 def _identity(channel: str, address: str) -> tuple[Any, Any]:

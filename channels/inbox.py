@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import Database, insert_if_absent, utcnow
 from channels.base import Button, InboundMessage, Reply
-from channels.contacts import record_inbound
+from channels.contacts import ensure_contact
 from channels.models import Contact, InboxMessage, OutboxMessage, QueueStatus
 from channels.queue import release
 
@@ -60,14 +60,14 @@ def store_with_outbox(
     """
     now = utcnow()
     with db.session(urgent=True) as session:
-        contact_id = record_inbound(session, message.channel, message.sender, now)
+        contact = ensure_contact(session, message.channel, message.sender)
         inserted = insert_if_absent(
             session,
             InboxMessage.__table__,
             {
                 "channel": message.channel,
                 "provider_message_id": message.provider_message_id,
-                "contact_id": contact_id,
+                "contact_id": contact.id,
                 "text": message.text,
                 "payload": message.payload,
                 "status": QueueStatus.DONE if handled else QueueStatus.PENDING,
@@ -86,10 +86,15 @@ def store_with_outbox(
                     InboxMessage.provider_message_id == message.provider_message_id,
                 )
             ).scalar_one()
-            return Stored(inbox_id=inbox_id, contact_id=contact_id, is_new=False)
+            return Stored(inbox_id=inbox_id, contact_id=contact.id, is_new=False)
+        session.execute(
+            update(Contact)
+            .where(Contact.id == contact.id)
+            .values(last_inbound_at=now, unreachable_reason=None)
+        )
         session.add_all(
             OutboxMessage(
-                contact_id=contact_id,
+                contact_id=contact.id,
                 channel=message.channel,
                 inbox_id=inserted,
                 kind=kind,
@@ -101,7 +106,7 @@ def store_with_outbox(
             )
             for kind, body in queued
         )
-        return Stored(inbox_id=inserted, contact_id=contact_id, is_new=True)
+        return Stored(inbox_id=inserted, contact_id=contact.id, is_new=True)
 
 
 def store_handled(db: Database, message: InboundMessage, replies: list[Reply]) -> Stored:
@@ -175,7 +180,7 @@ def queue_notification(session: Session, contact_id: int, reply: Reply) -> bool:
     contact = session.get(Contact, contact_id)
     if contact is None or contact.opted_out or contact.unreachable_reason:
         return False
-    session.add(outbox_row(contact_id, contact.channel, reply, kind="notification"))
+    session.add(outbox_row(contact.id, contact.channel, reply, kind="notification"))
     return True
 
 
