@@ -140,7 +140,8 @@ class E5Batch:
         self.dimension = self.weights.hidden
         self._torch = torch
         # bfloat16 only where the CPU has it: emulated, it is slower than float32.
-        self.dtype = torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else torch.float32
+        native_bf16 = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+        self.dtype = torch.bfloat16 if native_bf16() else torch.float32
 
     @cached_property
     def _tokenizer(self) -> Any:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -99,9 +99,12 @@ class TelegramMedia:
         )
         if found.status_code in (400, 404):
             raise Refused("gone")
+        try:
+            path = found.json()["result"].get("file_path") if found.status_code == 200 else None
+        except (ValueError, KeyError, AttributeError) as error:
+            raise Unavailable("getFile answered something unreadable") from error
         if found.status_code != 200:
             raise Unavailable(f"getFile answered {found.status_code}")
-        path = (found.json().get("result") or {}).get("file_path")
         if not path:  # files over 20 MB have no download path
             raise Refused("too_large")
         with client.stream("GET", f"{base}/file/bot{self.token}/{path}") as response:
@@ -131,10 +134,11 @@ def download(
                     file.write(chunk)
         partial.replace(target)
         return content_type, size
-    except httpx.TransportError as error:
+    except (httpx.TransportError, OSError) as error:  # the network, or the disk (full, not writable)
         raise Unavailable(type(error).__name__) from error
     finally:
-        partial.unlink(missing_ok=True)
+        with suppress(OSError):  # nothing was written, or the folder itself is the problem
+            partial.unlink(missing_ok=True)
 
 
 def _acceptable(response: httpx.Response, max_bytes: int) -> str:

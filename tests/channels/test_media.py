@@ -144,3 +144,16 @@ def test_a_telegram_photo_is_found_with_get_file_and_stored(
     found, missing = attachments(seeded)
     assert Path(found.stored_path or "").read_bytes() == PHOTO
     assert (missing.stored_path, missing.fetch_error) == (None, "gone")
+
+
+def test_a_disk_that_cannot_take_the_file_delays_the_download_without_failing_the_job(
+    seeded: Database, citizen: int, twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    twilio.media[MEDIA_PATH] = (200, "image/jpeg", PHOTO)
+    file_with(seeded, citizen, twilio.url + MEDIA_PATH)
+    (tmp_path / "media").write_text("a file where the media folder should be")
+
+    assert fetch(seeded, [twilio_source(twilio)], tmp_path) == 0
+
+    [attachment] = attachments(seeded)
+    assert (attachment.stored_path, attachment.fetch_error, attachment.fetch_attempts) == (None, None, 1)
