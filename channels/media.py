@@ -231,13 +231,21 @@ def _fetch_one(
         return 0
     final = target.with_suffix(EXTENSIONS[content_type])
     target.replace(final)
-    _finish(db, attachment_id, stored_path=str(final), content_type=content_type, size_bytes=size)
+    if not _finish(db, attachment_id, stored_path=str(final), content_type=content_type, size_bytes=size):
+        final.unlink(missing_ok=True)  # erased (HAPUS DATA) while it was being downloaded
+        return 0
     return 1
 
 
-def _finish(db: Database, attachment_id: int, **values: object) -> None:
+def _finish(db: Database, attachment_id: int, **values: object) -> bool:
+    """Record the outcome, unless the attachment was erased meanwhile; whether it was recorded."""
     with db.session() as session:
-        session.execute(update(Attachment).where(Attachment.id == attachment_id).values(**values))
+        recorded: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Attachment)
+            .where(Attachment.id == attachment_id, Attachment.fetch_error.is_(None))
+            .values(**values)
+        )
+        return bool(recorded.rowcount)
 
 
 def sources_from(settings: Settings) -> list[Source]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.db import Database, utcnow
 from channels import media
@@ -157,3 +159,24 @@ def test_a_disk_that_cannot_take_the_file_delays_the_download_without_failing_th
 
     [attachment] = attachments(seeded)
     assert (attachment.stored_path, attachment.fetch_error, attachment.fetch_attempts) == (None, None, 1)
+
+
+def test_a_photo_erased_while_it_was_downloading_is_not_kept(
+    seeded: Database, citizen: int, twilio: FakeTwilio, tmp_path: Path
+) -> None:
+    twilio.media[MEDIA_PATH] = (200, "image/jpeg", PHOTO)
+    file_with(seeded, citizen, twilio.url + MEDIA_PATH)
+
+    class ErasedMeanwhile(media.TwilioMedia):
+        @contextmanager
+        def open(self, client: httpx.Client, reference: str) -> Iterator[httpx.Response]:
+            with super().open(client, reference) as response:
+                with seeded.session() as session:  # HAPUS DATA runs while the file streams in
+                    session.execute(update(Attachment).values(source_url=None, fetch_error="erased"))
+                yield response
+
+    fetch(seeded, [ErasedMeanwhile(twilio.url, ACCOUNT_SID, AUTH_TOKEN)], tmp_path)
+
+    [attachment] = attachments(seeded)
+    assert (attachment.stored_path, attachment.fetch_error) == (None, "erased")
+    assert [path for path in tmp_path.glob("media/**/*") if path.is_file()] == []
