@@ -18,11 +18,7 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -37,7 +33,7 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pipeline import free_port, percentile, wait_until_ready  # noqa: E402
+from bench.pipeline import free_port, percentile, running_loket  # noqa: E402
 from channels import sms_gateway  # noqa: E402
 from channels.telegram import SECRET_HEADER  # noqa: E402
 from tests.fake_telegram import FakeTelegram, fake_telegram  # noqa: E402
@@ -214,30 +210,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
 
-    var_dir = Path(tempfile.mkdtemp(prefix="loket-bench-channels-"))
-    port, rasa_port = free_port(), free_port()
+    port = free_port()
     app_url = f"http://127.0.0.1:{port}"
     start_fake, make_channel = FAKES[args.channel]
     with start_fake() as fake:
         channel = make_channel(fake, app_url)
-        environment = {
-            **os.environ,
-            **channel.environment,
-            "LOKET_VAR_DIR": str(var_dir),
-            "LOKET_PORT": str(port),
-            "LOKET_RASA_PORT": str(rasa_port),
-            "LOKET_LOG_LEVEL": "WARNING",
-        }
-        subprocess.run([str(ROOT / ".venv/bin/loket"), "train"], check=True, env=environment, cwd=ROOT)
-        process = subprocess.Popen(
-            [str(ROOT / ".venv/bin/loket"), "run"],
-            env=environment,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_until_ready(process, app_url)
+        with running_loket(port, channel.environment):
             acks = asyncio.run(burst(channel, args.senders, args.burst))
             print(
                 f"{args.channel} ack_ms senders={args.senders} p50={percentile(acks, 0.5):.1f} "
@@ -252,9 +230,6 @@ def main() -> None:
 
             sent, acknowledged = asyncio.run(sustained(channel, args.rate, args.seconds))
             replies = wait_for_replies(channel, set(sent), patience=30)
-        finally:
-            process.send_signal(signal.SIGINT)
-            process.wait(60)
 
     latencies = [(replies[citizen] - sent[citizen]) * 1000 for citizen in replies]
     span = max(replies.values()) - min(sent.values()) if replies else float("nan")

