@@ -36,7 +36,6 @@ from complaints.models import Attachment
 logger = logging.getLogger(__name__)
 
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 TELEGRAM_PREFIX = "tg-file:"
 CLAIM = timedelta(minutes=5)  # another instance leaves an attachment alone while one fetches it
 RETRY_BASE = timedelta(minutes=1)

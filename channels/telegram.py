@@ -63,7 +63,7 @@ from bot.db import Database
 from bot.logs import redact
 from bot.metrics import DUPLICATES_IN, MESSAGES_IN, REGISTRY
 from bot.settings import Settings
-from channels import contacts, inbox
+from channels import contacts, inbox, media
 from channels.base import ContactState, InboundMessage, PermanentSendError, Reply, TransientSendError
 from channels.models import Contact, OutboxMessage
 from nlu.normalize import clean
@@ -267,8 +267,8 @@ def _media(
     elif size is not None and size > MAX_MEDIA_BYTES:
         refusal = "telegram_media_too_large"
     else:
-        media = {"url": f"tg-file:{file_id}", "content_type": content_type, "size": size}
-        return ForDialogue(replace(inbound, text=text or SHARE_MEDIA, payload={"media": [media]}))
+        media_item = {"url": f"{media.TELEGRAM_PREFIX}{file_id}", "content_type": content_type, "size": size}
+        return ForDialogue(replace(inbound, text=text or SHARE_MEDIA, payload={"media": [media_item]}))
     notice = Reply(text=messages.text(refusal))
     if text:
         return ForDialogue(replace(inbound, text=text), notices=(notice,))
