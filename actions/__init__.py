@@ -7,22 +7,24 @@ from rasa_sdk import Action
 from bot.db import Database
 from bot.settings import Settings
 from catalog.live import LiveCatalog
+from complaints.suggest import LiveCategories
 
 
-def build(db: Database, catalog: LiveCatalog, settings: Settings) -> list[Action]:
-    """Every custom action, wired to the app's database, live catalog and settings."""
+def build(db: Database, catalog: LiveCatalog, categories: LiveCategories, settings: Settings) -> list[Action]:
+    """Every custom action, wired to the app's database, live catalog, category suggester and settings."""
     from actions import complaints, privacy
     from actions.contact import ActionOptIn, ActionOptOut
     from actions.howto import ActionAnswerHowto
 
     zone = settings.timezone
+    understanding = (db, zone, categories, catalog)
     return [
         ActionOptOut(db),
         ActionOptIn(db),
         ActionAnswerHowto(catalog),
-        complaints.ActionComplaintStart(db, zone),
-        complaints.ActionInformOutOfContext(db, zone),
-        complaints.ValidateComplaintForm(db, zone),
+        complaints.ActionComplaintStart(*understanding),
+        complaints.ActionInformOutOfContext(*understanding),
+        complaints.ValidateComplaintForm(*understanding),
         complaints.ActionAskComplaintCategory(db, zone),
         complaints.ActionAskComplaintConfirmed(db, zone),
         complaints.ActionComplaintSubmit(db, zone),

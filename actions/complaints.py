@@ -15,10 +15,14 @@ from sqlalchemy import select
 
 from bot import messages
 from bot.db import Database, utcnow
+from catalog import answers, aspects
+from catalog.live import LiveCatalog
 from channels import contacts, inbox
 from complaints import intake, queries, workflow
 from complaints.calendar import WorkingCalendar, format_date
 from complaints.models import Complaint, Privacy, Status
+from complaints.suggest import LiveCategories
+from nlu import framing
 
 FORM_SLOTS = (
     "complaint_description", "complaint_category", "complaint_location", "complaint_latitude",
@@ -50,6 +54,8 @@ PRIVACY_WORDS = {
 MIN_DESCRIPTION_WORDS = 4
 SHARED_INTENTS = ("share_media", "share_location")  # a photo or a location with no text
 SHOW_ALL = "_semua"
+# How sure the catalog must be to answer the question inside a grievance before the form goes on.
+ANSWER_INSIDE_CONFIDENCE = 0.8
 
 
 def _text(tracker: Tracker) -> str:
@@ -126,8 +132,23 @@ class _WithDatabase:
         return slots | ({"complaint_region": region.code} if region else {})
 
 
-class ActionComplaintStart(_WithDatabase, Action):
-    """Fill the form from the first message: description, suggested categories, place, privacy, name."""
+class _Understanding(_WithDatabase):
+    """Actions that read a citizen's own words: the category suggester, and the catalog for the
+    question a grievance may hold."""
+
+    def __init__(self, db: Database, timezone: str, categories: LiveCategories, catalog: LiveCatalog) -> None:
+        super().__init__(db, timezone)
+        self.categories = categories
+        self.catalog = catalog
+
+    def read(self, text: str) -> dict[str, Any]:
+        return read_message(self.db, self.categories, text)
+
+
+class ActionComplaintStart(_Understanding, Action):
+    """Fill the form from the first message: description, suggested categories, place, privacy, name.
+    A grievance that asks something gets the answer first; one about a report made elsewhere is
+    told what Loket can and cannot see."""
 
     def name(self) -> str:
         return "action_complaint_start"
@@ -136,10 +157,27 @@ class ActionComplaintStart(_WithDatabase, Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text = _text(tracker)
-        slots = {} if text.startswith("/") else await asyncio.to_thread(read_message, self.db, text)
+        slots = {} if text.startswith("/") else await asyncio.to_thread(self.read, text)
         if _media(tracker):
             dispatcher.utter_message(text=messages.text("complaint_photo_received"))
+        if not text.startswith("/"):
+            await asyncio.to_thread(self._answer_inside, dispatcher, tracker, text)
         return self.start_events(tracker, slots)
+
+    def _answer_inside(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> None:
+        if intake.mentions_report_elsewhere(text):
+            dispatcher.utter_message(text=messages.text("complaint_elsewhere"))
+            return
+        if not framing.asks_something(text):
+            return
+        question = framing.focus(text)  # the asking sentences, not the grievance around them
+        outcome = self.catalog.retrieve(question)
+        entry = self.catalog.entry(outcome.best) if outcome.best else None
+        if entry is None or outcome.confidence < ANSWER_INSIDE_CONFIDENCE:
+            return
+        channel = str((tracker.latest_message.get("metadata") or {}).get("channel", "api"))
+        dispatcher.utter_message(text=answers.answer(entry, aspects.detect(question), channel))
+        dispatcher.utter_message(text=messages.text("complaint_after_answer"))
 
     def start_events(self, tracker: Tracker, slots: dict[str, Any]) -> list[dict[str, Any]]:
         """Clear the form, then fill what the first message (``slots``) and its metadata say."""
@@ -161,20 +199,23 @@ class ActionInformOutOfContext(ActionComplaintStart):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        slots = await asyncio.to_thread(read_message, self.db, _text(tracker))
-        if "complaint_description" in slots and slots["complaint_suggestions"]:
+        slots = await asyncio.to_thread(self.read, _text(tracker))
+        confident = bool(slots["complaint_suggestions"])
+        if "complaint_description" in slots and intake.starts_complaint(intake.INFORM_INTENT, confident):
             return [*self.start_events(tracker, slots), FollowupAction("complaint_form")]
         dispatcher.utter_message(response="utter_default")
         return []
 
 
-def read_message(db: Database, text: str) -> dict[str, Any]:
-    """The form slots a citizen's own words already answer."""
+def read_message(db: Database, categories: LiveCategories, text: str) -> dict[str, Any]:
+    """The form slots a citizen's own words already answer; the suggested categories are empty when
+    none fits well (the citizen then chooses from the whole list)."""
+    described = len(text.split()) >= MIN_DESCRIPTION_WORDS  # "mau bikin pengaduan" describes nothing yet
+    suggestions = categories.suggest(text).offered if described else []
     with db.reading() as session:
-        suggestions = intake.suggest_categories(intake.categories(session), text)
         region = intake.resolve_region(session, text)
-    slots: dict[str, Any] = {"complaint_suggestions": [s.slug for s in suggestions]}
-    if len(text.split()) >= MIN_DESCRIPTION_WORDS:
+    slots: dict[str, Any] = {"complaint_suggestions": suggestions}
+    if described:
         slots["complaint_description"] = text
     place = intake.location_phrase(text)
     if place:
@@ -190,7 +231,7 @@ def read_message(db: Database, text: str) -> dict[str, Any]:
     return slots
 
 
-class ValidateComplaintForm(_WithDatabase, FormValidationAction):
+class ValidateComplaintForm(_Understanding, FormValidationAction):
     """Checks each answer; a wrong one is asked again with a hint, never silently accepted."""
 
     def name(self) -> str:
@@ -220,7 +261,7 @@ class ValidateComplaintForm(_WithDatabase, FormValidationAction):
             return {"complaint_description": None}
         if tracker.get_slot("requested_slot") != "complaint_description":
             return {"complaint_description": text}  # from the first message: already read at the start
-        slots = await asyncio.to_thread(read_message, self.db, text)
+        slots = await asyncio.to_thread(self.read, text)
         known = {slot: tracker.get_slot(slot) for slot in slots}
         return {slot: known[slot] or value for slot, value in slots.items()} | {"complaint_description": text}
 
@@ -248,8 +289,8 @@ class ValidateComplaintForm(_WithDatabase, FormValidationAction):
         by_name = {category.name.lower(): category.slug for category in categories}
         if value.strip().lower() in by_name:
             return by_name[value.strip().lower()]
-        found = intake.suggest_categories(categories, value, limit=1)
-        return found[0].slug if found else None
+        found = self.categories.suggest(value).offered
+        return found[0] if found else None
 
     async def validate(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -351,8 +392,12 @@ class ActionAskComplaintCategory(_WithDatabase, Action):
                 ],
             )
             return []
+        # A description was given but no category fits it well: say so rather than guess.
+        unsure = bool(tracker.get_slot("complaint_description")) and not tracker.get_slot(
+            "complaint_category"
+        )
         dispatcher.utter_message(
-            text=messages.text("complaint_ask_category"),
+            text=messages.text("complaint_ask_category_unsure" if unsure else "complaint_ask_category"),
             buttons=[_category_button(slug, name) for slug, name in categories.items()],
         )
         return []
@@ -483,10 +528,13 @@ class ActionCheckStatus(_WithDatabase, Action):
             lookup = queries.lookup_text(session, text, contact_id)
             if lookup is None:
                 own = queries.open_for_contact(session, contact_id)
+                elsewhere = (
+                    [messages.text("status_elsewhere")] if intake.mentions_report_elsewhere(text) else []
+                )
                 if not own:
-                    return messages.text("status_none")
+                    return "\n\n".join(elsewhere) or messages.text("status_none")
                 lines = [_status_line(view, calendar) for view in own]
-                return messages.text("status_own_list") + "\n" + "\n".join(lines)
+                return "\n\n".join([*elsewhere, messages.text("status_own_list") + "\n" + "\n".join(lines)])
         if lookup.verdict == "typo":
             return messages.text("status_typo").format(number=lookup.number)
         if lookup.view is None:

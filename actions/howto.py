@@ -7,13 +7,14 @@ import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from catalog import answers, aspects, store
 from catalog.live import LiveCatalog
 from catalog.retrieval import Retrieval
 from channels import contacts
+from nlu import framing
 from nlu.language import is_english
 
 LAST_SERVICE = "last_service"
@@ -41,7 +42,10 @@ class ActionAnswerHowto(Action):
         if chosen is None and question.startswith("/"):
             dispatcher.utter_message(response="utter_ask_which_service")
             return []
-        aspect = aspects.detect(question)
+        if chosen is None and framing.is_bare_opener(question):
+            # As its own action, so that the rules read the next message as the question.
+            return [FollowupAction("utter_ask_question")]
+        aspect = aspects.detect(framing.focus(question))
         language = "en" if is_english(question) else "id"
         if chosen is not None and next(tracker.get_latest_entity_values("detail"), None) == FULL:
             return self._answer_in_full(dispatcher, str(chosen), channel, language)
@@ -51,6 +55,9 @@ class ActionAnswerHowto(Action):
         previous = tracker.get_slot(LAST_SERVICE)
         if outcome.decision != "answer" and aspect is not None and previous and _is_follow_up(question):
             return self._answer(dispatcher, str(previous), aspect, channel, language)
+        own_case = framing.is_own_case(question) and aspect in (None, aspects.Aspect.DURATION)
+        if outcome.decision == "answer" and outcome.best is not None and own_case:
+            return self._answer_own_case(dispatcher, outcome.best, channel, language)
         if outcome.decision == "answer" and outcome.best is not None:
             return self._answer(dispatcher, outcome.best, aspect, channel, language)
         if outcome.decision == "choose":
@@ -76,6 +83,20 @@ class ActionAnswerHowto(Action):
         more = "/ask_howto" + json.dumps({"service": service_id, "detail": FULL})
         buttons = [{"title": MORE_KEYWORD, "payload": more}] if answers.is_cut(text) else []
         dispatcher.utter_message(text=text, buttons=buttons)
+        return [SlotSet(LAST_SERVICE, service_id)]
+
+    def _answer_own_case(
+        self, dispatcher: CollectingDispatcher, service_id: str, channel: str, language: str
+    ) -> list[dict[str, Any]]:
+        """A stuck application ("sudah 3 bulan belum jadi"): how long it normally takes and where to
+        ask, then the offer to file a complaint or check a ticket."""
+        entry = self.catalog.entry(service_id)
+        if entry is None:
+            dispatcher.utter_message(response="utter_howto_no_answer")
+            return []
+        for aspect in (aspects.Aspect.DURATION, aspects.Aspect.WHERE):
+            dispatcher.utter_message(text=answers.answer(entry, aspect, channel, language))
+        dispatcher.utter_message(response="utter_howto_own_case")
         return [SlotSet(LAST_SERVICE, service_id)]
 
     def _answer_in_full(

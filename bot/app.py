@@ -30,6 +30,7 @@ from channels import api, sms_gateway, telegram, twilio_messaging
 from channels.base import Sender
 from channels.workers import OutboxWorker
 from complaints.reference import ensure_seeded
+from complaints.suggest import LiveCategories
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +108,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await asyncio.to_thread(ensure_imported, db)
         await asyncio.to_thread(ensure_seeded, db)
         await asyncio.to_thread(catalog.current)  # build the index before the first question
+        categories = LiveCategories.beside(catalog)
+        await asyncio.to_thread(categories.current)
         executor = ActionExecutor()
-        for action in actions.build(db, catalog, settings):
+        for action in actions.build(db, catalog, categories, settings):
             executor.register_action(action)
         app.state.db, app.state.rasa, app.state.executor = db, rasa, executor
         app.state.internal_token = settings.secret("internal_token")

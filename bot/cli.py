@@ -112,15 +112,98 @@ def eval_nlu(file: Path) -> None:
     from bot import nlu_eval
 
     settings = get_settings()
-    try:
-        model, _ = rasa_server.train(settings)
-    except rasa_server.RasaSetupError as error:
-        raise click.ClickException(str(error)) from error
+    model = _trained_model(settings)
     examples = nlu_eval.load_examples(file)
     report = nlu_eval.score(examples, nlu_eval.predict(settings, model, [text for text, _ in examples]))
     for miss in report.misses:
         click.echo(miss)
     click.echo(report.line())
+
+
+@eval_group.command("complaints")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def eval_complaints(file: Path) -> None:
+    """Score complaint detection and category suggestion on YAML items {text, category}; prints
+    misses, the intents given to complaints and other messages, then one summary line."""
+    from bot import nlu_eval
+    from catalog.live import LiveCatalog
+    from complaints import evaluation
+    from complaints.reference import ensure_seeded
+    from complaints.suggest import LiveCategories
+
+    settings = get_settings()
+    model = _trained_model(settings)
+    items = evaluation.load_items(file)
+    intents = nlu_eval.predict(settings, model, [item.text for item in items])
+    db = _database()
+    ensure_seeded(db)
+    categories = LiveCategories.beside(LiveCatalog.from_settings(db, settings))
+    categories.current()
+    report = evaluation.evaluate(items, intents, categories.suggest)
+    for line in [*report.misses, *report.table()]:
+        click.echo(line)
+    click.echo(f"category_p50_ms={report.p50_ms:.1f} category_p95_ms={report.p95_ms:.1f}")
+    click.echo(report.line())
+
+
+def _trained_model(settings: Settings) -> Path:
+    """The model for the current training data, trained first if there is none."""
+    try:
+        model, _ = rasa_server.train(settings)
+    except rasa_server.RasaSetupError as error:
+        raise click.ClickException(str(error)) from error
+    return model
+
+
+@main.group("categories")
+def categories_group() -> None:
+    """Complaint categories: what officers corrected, and the examples the suggester learns from."""
+
+
+@categories_group.command("corrections")
+@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True, help="Look back this far.")
+def categories_corrections(days: int) -> None:
+    """The category changes officers made most often (from -> to, count), and pending examples."""
+    from datetime import timedelta
+
+    from bot.db import utcnow
+    from complaints import learning
+
+    with _database().reading() as session:
+        rows = learning.corrections(session, since=utcnow() - timedelta(days=days))
+        pending = learning.pending_count(session)
+    if not rows:
+        click.echo(f"no category corrections in the last {days} days")
+    for row in rows:
+        click.echo(f"{row.count:5d}  {row.from_slug or '-'} -> {row.to_slug}")
+    click.echo(f"{pending} proposed example(s) wait for review: loket categories review")
+
+
+@categories_group.command("review")
+@click.option(
+    "--accept", "accept", multiple=True, type=int, help="Accept this proposed example (repeatable)."
+)
+@click.option(
+    "--reject", "reject", multiple=True, type=int, help="Reject this proposed example (repeatable)."
+)
+@click.option("--by", "reviewer", default=None, help="Username of the reviewing account.")
+def categories_review(accept: tuple[int, ...], reject: tuple[int, ...], reviewer: str | None) -> None:
+    """List proposed examples (officers' corrections), or accept/reject them; accepted ones teach the
+    suggester at once."""
+    from complaints import learning
+
+    db = _database()
+    if not accept and not reject:
+        with db.reading() as session:
+            for example in learning.pending(session):
+                click.echo(f"#{example.id}  {example.from_slug or '-'} -> {example.to_slug}: {example.text}")
+        return
+    with db.session() as session:
+        try:
+            done = learning.review(session, accept=accept, reject=reject, reviewer=reviewer)
+        except learning.ReviewError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"accepted {done.accepted}, rejected {done.rejected}")
 
 
 @main.group("calendar")

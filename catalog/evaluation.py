@@ -25,19 +25,21 @@ class Item:
 
 def load_items(path: Path) -> list[Item]:
     """Read YAML items ``{text, expected}`` (expected: an id, a list of ids, or null)."""
+    return [Item(text, ids) for text, ids in load_labelled(path, "expected")]
+
+
+def load_labelled(path: Path, label: str) -> list[tuple[str, frozenset[str] | None]]:
+    """Read a YAML list of ``{text, <label>}`` items; the label is an id, a list of ids, or null."""
     raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(raw, list):
-        raise ValueError(f"{path}: expected a YAML list of {{text, expected}} items")
+        raise ValueError(f"{path}: expected a YAML list of {{text, {label}}} items")
     items = []
     for number, entry in enumerate(raw, start=1):
-        if not isinstance(entry, dict) or not isinstance(entry.get("text"), str) or "expected" not in entry:
-            raise ValueError(f"{path}: item {number} needs 'text' and 'expected'")
-        expected = entry["expected"]
-        if expected is None:
-            items.append(Item(entry["text"], None))
-        else:
-            ids = [expected] if isinstance(expected, str) else list(expected)
-            items.append(Item(entry["text"], frozenset(ids)))
+        if not isinstance(entry, dict) or not isinstance(entry.get("text"), str) or label not in entry:
+            raise ValueError(f"{path}: item {number} needs 'text' and '{label}'")
+        value = entry[label]
+        ids = None if value is None else frozenset([value] if isinstance(value, str) else value)
+        items.append((entry["text"], ids))
     return items
 
 
@@ -87,8 +89,8 @@ def evaluate(retriever: Retriever, items: list[Item], method: Method = "hybrid")
         top3=sum(rank is not None and rank <= 3 for rank in ranks) / answered,
         mrr=sum(1 / rank for rank in ranks if rank) / answered,
         abstain=(sum(abstained) / len(abstained)) if abstained else 1.0,
-        p50_ms=_percentile(latencies, 0.50),
-        p95_ms=_percentile(latencies, 0.95),
+        p50_ms=percentile(latencies, 0.50),
+        p95_ms=percentile(latencies, 0.95),
         n=len(items),
         misses=misses,
     )
@@ -103,7 +105,8 @@ def _timed(
         yield item, outcome, (time.perf_counter() - started) * 1000
 
 
-def _percentile(values: list[float], fraction: float) -> float:
+def percentile(values: list[float], fraction: float) -> float:
+    """The ``fraction`` quantile of ``values`` (0 when empty)."""
     if not values:
         return 0.0
     if len(values) == 1:

@@ -1,6 +1,8 @@
-"""The retrieval index over the catalog: BM25 on stemmed terms plus dense vectors, fused per service.
+"""Hybrid retrieval: BM25 on stemmed terms plus dense vectors, fused per document.
 
-Each service is one BM25 document (title, aliases, summary, product, example questions, English
+``HybridIndex`` scores any set of documents (each one BM25 text and several short dense rows; a
+document's dense score is its best row); complaint categories use it too. ``CatalogIndex`` is it over
+the catalog. Each service is one BM25 document (title, aliases, summary, product, example questions, English
 title and summary) and several dense rows (the title, each example question, the English title);
 a service's dense score is its best row. The two scores are fused as
 a weighted sum after putting BM25 on a 0..1 scale with a saturating transform, so an absolute
@@ -34,12 +36,26 @@ class Scoring:
 
 @dataclass(frozen=True)
 class Candidate:
-    """One service's score for a query."""
+    """One document's score for a query."""
 
-    service_id: str
+    id: str
     score: float
     dense: float
     lexical: float
+
+    @property
+    def service_id(self) -> str:
+        """The catalog's name for the document id."""
+        return self.id
+
+
+@dataclass(frozen=True)
+class Document:
+    """What one scored thing (a service, a complaint category) is matched by."""
+
+    id: str
+    lexical: str  # the text BM25 matches against
+    rows: tuple[str, ...]  # the short texts a question's vector is compared with
 
 
 def lexical_document(entry: ServiceContent) -> str:
@@ -58,29 +74,28 @@ def dense_rows(entry: ServiceContent) -> list[str]:
     return [entry.title, *entry.example_questions, entry.translations["en"].title]
 
 
-class CatalogIndex:
-    """Scores every published service for a question."""
+class HybridIndex:
+    """Scores every document for a question."""
 
     def __init__(
         self,
-        entries: list[ServiceContent],
+        documents: list[Document],
         encoder: Encoder,
         scoring: Scoring = Scoring(),
         row_encoder: Encoder | None = None,
     ) -> None:
-        """Index ``entries``; ``row_encoder`` (e.g. a vector cache) encodes the catalog side."""
-        self.entries = {entry.id: entry for entry in entries}
-        self.ids = [entry.id for entry in entries]
+        """Index ``documents``; ``row_encoder`` (e.g. a vector cache) encodes the document side."""
+        self.ids = [document.id for document in documents]
         self.encoder = encoder
         self.scoring = scoring
-        documents = [tokenize(lexical_document(entry)) for entry in entries]
-        self.vocabulary = frozenset(token.text for tokens in documents for token in tokens)
-        corpus = [terms_of(tokens) or ["_"] for tokens in documents]
-        self._terms = {entry.id: frozenset(terms) for entry, terms in zip(entries, corpus, strict=True)}
+        tokenized = [tokenize(document.lexical) for document in documents]
+        self.vocabulary = frozenset(token.text for tokens in tokenized for token in tokens)
+        corpus = [terms_of(tokens) or ["_"] for tokens in tokenized]
+        self._terms = {doc.id: frozenset(terms) for doc, terms in zip(documents, corpus, strict=True)}
         self._bm25 = bm25s.BM25()
         self._bm25.index(corpus, show_progress=False)
         rows = [
-            (number, normalize(text)) for number, entry in enumerate(entries) for text in dense_rows(entry)
+            (number, normalize(text)) for number, document in enumerate(documents) for text in document.rows
         ]
         self._row_service = np.array([number for number, _ in rows], dtype=np.int64)
         self._rows: Vectors = (row_encoder or encoder).encode([text for _, text in rows])
@@ -88,12 +103,15 @@ class CatalogIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def score(self, question: str, method: Method = "hybrid") -> list[Candidate]:
-        """Every service scored for ``question``, best first."""
+    def score(
+        self, question: str, method: Method = "hybrid", dense_part: str | None = None
+    ) -> list[Candidate]:
+        """Every document scored for ``question``, best first; ``dense_part``, when given, is the part
+        of the question that is embedded (all of it is matched lexically)."""
         if not self.ids:
             return []
         lexical = self._lexical(question) if method != "dense" else np.zeros(len(self.ids))
-        dense = self._dense(question) if method != "bm25" else np.zeros(len(self.ids))
+        dense = self._dense(dense_part or question) if method != "bm25" else np.zeros(len(self.ids))
         if method == "bm25":
             fused = lexical
         elif method == "dense":
@@ -103,12 +121,12 @@ class CatalogIndex:
         order = np.argsort(-fused, kind="stable")
         return [Candidate(self.ids[i], float(fused[i]), float(dense[i]), float(lexical[i])) for i in order]
 
-    def foreign_share(self, question: str, service_id: str) -> float:
-        """The share of the question's terms that the service's text never uses (0 = all covered)."""
+    def foreign_share(self, question: str, document_id: str) -> float:
+        """The share of the question's terms that the document's text never uses (0 = all covered)."""
         query = self._query_terms(question)
         if not query:
             return 0.0
-        covered = self._terms[service_id]
+        covered = self._terms[document_id]
         return sum(term not in covered for term in query) / len(query)
 
     @lru_cache(maxsize=4096)  # noqa: B019  (one index lives as long as its cache should)
@@ -137,3 +155,21 @@ class CatalogIndex:
         best = np.full(len(self.ids), -1.0)
         np.maximum.at(best, self._row_service, similarities)
         return best
+
+
+class CatalogIndex(HybridIndex):
+    """Scores every published service for a question."""
+
+    def __init__(
+        self,
+        entries: list[ServiceContent],
+        encoder: Encoder,
+        scoring: Scoring = Scoring(),
+        row_encoder: Encoder | None = None,
+    ) -> None:
+        """Index ``entries``; ``row_encoder`` (e.g. a vector cache) encodes the catalog side."""
+        self.entries = {entry.id: entry for entry in entries}
+        documents = [
+            Document(entry.id, lexical_document(entry), tuple(dense_rows(entry))) for entry in entries
+        ]
+        super().__init__(documents, encoder, scoring, row_encoder)

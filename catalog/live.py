@@ -27,17 +27,19 @@ from catalog.schema import ServiceContent
 logger = logging.getLogger(__name__)
 
 CONTENT_DIR = PROJECT_ROOT / "catalog" / "content"
-NLU_DATA = PROJECT_ROOT / "nlu" / "data" / "nlu.yml"
+NLU_DATA = PROJECT_ROOT / "nlu" / "data"
 NOT_COVERED = PROJECT_ROOT / "catalog" / "not_covered.yml"
 OFF_TOPIC = PROJECT_ROOT / "catalog" / "off_topic.yml"
+LOCAL_PROGRAMS = PROJECT_ROOT / "catalog" / "local_programs.yml"
 
 
-def off_topic_examples(path: Path = NLU_DATA) -> list[str]:
-    """The out_of_scope examples Rasa is trained on: what a service question is not."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+def off_topic_examples(folder: Path = NLU_DATA) -> list[str]:
+    """The out_of_scope examples Rasa is trained on (every file of its NLU data): what a service
+    question is not."""
     return [
         line.strip()[2:].strip()
-        for block in data["nlu"]
+        for path in sorted(folder.glob("*.yml"))
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
         if block.get("intent") == "out_of_scope"
         for line in block["examples"].splitlines()
         if line.strip().startswith("- ")
@@ -46,8 +48,9 @@ def off_topic_examples(path: Path = NLU_DATA) -> list[str]:
 
 def topics(path: Path) -> list[str]:
     """A bank of phrases no entry answers: ``not_covered.yml`` (public services the catalog does not
-    cover yet; editors remove a topic when they add its entry) and ``off_topic.yml`` (everyday
-    questions that share words with entries). A question nearer to one of these than to any entry
+    cover yet; editors remove a topic when they add its entry), ``local_programs.yml`` (provincial,
+    city and village programs, and own-case situations no entry answers) and ``off_topic.yml``
+    (everyday questions that share words with entries). A question nearer to one of these than to any entry
     is not answered with an entry."""
     phrases: list[str] = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     return [str(phrase) for phrase in phrases]
@@ -69,8 +72,11 @@ class LiveCatalog:
     def __init__(self, db: Database, encoder: Encoder, cache_file: Path | None = None) -> None:
         self.db = db
         self.encoder = encoder
+        self.cache_file = cache_file
         self._rows = CachedEncoder(encoder, cache_file)
-        self._off_topic = off_topic_examples() + topics(NOT_COVERED) + topics(OFF_TOPIC)
+        self._off_topic = (
+            off_topic_examples() + topics(NOT_COVERED) + topics(LOCAL_PROGRAMS) + topics(OFF_TOPIC)
+        )
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
 

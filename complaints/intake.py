@@ -27,23 +27,61 @@ class Suggestion:
     score: float
 
 
+# The intents after which the conversation files a complaint: the model's own, or information given
+# out of context that reads like one (a confident category suggestion).
+COMPLAINT_INTENT = "file_complaint"
+INFORM_INTENT = "inform"
+
+
+def starts_complaint(intent: str, confident_category: bool) -> bool:
+    """Whether a message with this intent starts the complaint form (the rules in bot/data/rules.yml
+    and ``ActionInformOutOfContext``): what `loket eval complaints` counts as detected."""
+    return intent == COMPLAINT_INTENT or (intent == INFORM_INTENT and confident_category)
+
+
+# "laporan saya di aplikasi ...", "sudah lapor lewat SP4N LAPOR", "aduan saya di IG pemkot": a report
+# made on another channel, which Loket cannot see.
+_REPORT = r"(?:laporan|lapor|melapor|ngelapor|aduan|mengadu|ngadu|pengaduan|keluhan|komplain)"
+_ELSEWHERE = (
+    r"(?:aplikasi|apk|app|sp4n|lapor!|website|web|situs|ig|instagram|facebook|fb|twitter|tiktok|"
+    r"email|e-mail|call center|callcenter|hotline|kelurahan|kecamatan|dinas|pemkot|pemkab|pemda|dm|"
+    r"sapawarga|jaki|sipp|wa pemkot|whatsapp pemkot)"
+)
+_REPORT_ELSEWHERE = re.compile(
+    rf"\b{_REPORT}(?:\s+(?:saya|sy|kami|aku|ku|yang|yg|sudah|udah|udh|sdh|sebelumnya|kemarin|kemaren|dulu|"
+    rf"juga|pernah|itu|tsb|tersebut))*\s+(?:di|lewat|via|melalui|ke)\s+(?:\S+\s+)?{_ELSEWHERE}\b",
+    re.IGNORECASE,
+)
+
+
+def mentions_report_elsewhere(text: str) -> bool:
+    """Whether a message refers to a report made on another channel or system ("laporan saya di
+    aplikasi belum ditindaklanjuti")."""
+    return bool(_REPORT_ELSEWHERE.search(text))
+
+
 def _phrase(text: str) -> str:
     return f" {normalize(text)} "
 
 
 def suggest_categories(categories: Iterable[Category], text: str, limit: int = 3) -> list[Suggestion]:
     """Categories whose keywords occur in ``text`` as whole words, best first (longer phrases weigh more)."""
+    listed = list(categories)
+    scores = keyword_scores([(category.slug, tuple(category.keywords)) for category in listed], text)
+    scored = [Suggestion(c.slug, c.name, scores[c.slug]) for c in listed if scores.get(c.slug)]
+    return sorted(scored, key=lambda s: -s.score)[:limit]
+
+
+def keyword_scores(keywords: Iterable[tuple[str, tuple[str, ...]]], text: str) -> dict[str, float]:
+    """Per category slug, the words of its keyword phrases found in ``text`` (0 when none)."""
     haystack = _phrase(text)
     words = set(re.findall(r"[a-z0-9]+", haystack))
-    scored = []
-    for category in categories:
-        score = sum(
-            _keyword_score(keyword, haystack, words)
-            for keyword in _normalized_keywords(tuple(category.keywords))
+    return {
+        slug: float(
+            sum(_keyword_score(keyword, haystack, words) for keyword in _normalized_keywords(phrases))
         )
-        if score:
-            scored.append(Suggestion(category.slug, category.name, float(score)))
-    return sorted(scored, key=lambda s: -s.score)[:limit]
+        for slug, phrases in keywords
+    }
 
 
 def _keyword_score(keyword: str, haystack: str, words: set[str]) -> float:
@@ -62,33 +100,114 @@ def _normalized_keywords(keywords: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_phrase(keyword) for keyword in keywords))  # "e-ktp", "ektp" → one "ktp"
 
 
-# "di jl. merdeka no 5", "depan pasar kosambi", "dekat SDN 3", "lokasinya ..."
+# Words that start a findable place: streets and addresses, administrative units, and the landmarks
+# citizens steer by ("depan Indomaret", "sebelah SDN 3", "belakang masjid Al-Ikhlas").
+_HEADS = (
+    r"jl|jln|jalan|gg|gang|kp|kampung|dusun|dsn|desa|ds|kel|kelurahan|kec|kecamatan|perum|perumahan|komplek|"
+    r"kompleks|griya|villa|blok|rt|rw|pasar|sdn?|smpn?|sman?|smkn?|mts|mi|madrasah|sekolah|kampus|terminal|"
+    r"stasiun|halte|simpang|perempatan|pertigaan|bundaran|alun|alun-alun|taman|masjid|mesjid|musholla|mushola|"
+    r"gereja|puskesmas|rs|rsud|klinik|kantor|balai|lapangan|jembatan|indomaret|alfamart|alfamidi|spbu|pom|"
+    r"tpu|makam|pabrik|toko|warung|polsek|gor|gapura|gerbang|pintu|tol|flyover|underpass|kali|sungai|irigasi|"
+    r"trotoar|jalur|ruas|pinggir|pinggiran|tikungan|turunan|tanjakan"
+)
 _PLACE = re.compile(
-    r"\b(?:lokasi(?:nya)?|alamat(?:nya)?|di|depan|dekat|deket|samping|sebelah|belakang|seberang|ujung)\s+"
-    r"((?:jl|jln|jalan|gg|gang|kp|kampung|kel|kelurahan|desa|kec|kecamatan|perum|komplek|pasar|rt|rw|sdn?|smp|"
-    r"sma|terminal|stasiun|simpang|perempatan|pertigaan|bundaran|alun|taman|masjid|puskesmas|rs|kantor)\b[^.,;!?\n]*)",
+    r"\b(?:lokasi(?:nya)?|alamat(?:nya)?|di|depan|dpn|dekat|deket|dkt|samping|sebelah|sblh|belakang|blkg|"
+    rf"seberang|ujung|sekitar|area|wilayah|daerah|kawasan)\s*:?\s+((?:{_HEADS})\b[^.,;!?\n]*)",
     re.IGNORECASE,
 )
-_ABBREVIATION_DOT = re.compile(r"\b(jl|jln|gg|kp|kel|kec|ds|no|kab)\.", re.IGNORECASE)
-# Where a place description usually ends and the story goes on ("... kota bandung udah 2 bulan").
-_PLACE_END = re.compile(
-    r"\s+(?:udah|udh|sudah|sejak|dari tadi|tolong|mohon|yang|yg|dan|tapi|tp|karena|krn|mati|rusak|bau)\b.*$",
+# Address parts named without a preposition: "RT 03/RW 05", "Kel. Sukaluyu", "Kec Cibeunying Kaler".
+_ADMIN = re.compile(
+    r"\b(?:rt\.?\s*\d{1,3}(?:\s*/\s*|\s+)?(?:rw\.?\s*\d{1,3})?|rw\.?\s*\d{1,3}|"
+    r"(?:kel|kelurahan|desa|ds|kec|kecamatan|kab|kabupaten|kota|blok|gg|gang|perum|perumahan|komplek|jl|jln|"
+    r"jalan|no|nomor)"
+    r"\.?\s+[A-Za-z0-9][^.,;!?\n]*)",
     re.IGNORECASE,
 )
-# "di gang kami", "depan rumah saya": a direction, not yet a place anyone could find.
+_ABBREVIATION_DOT = re.compile(r"\b(jl|jln|gg|kp|kel|kec|ds|no|kab|rt|rw|dsn|perum)\.", re.IGNORECASE)
+# Where a place description ends and the story goes on ("... kota bandung udah 2 bulan",
+# "SDN 3 Cibeunying Kaler berlubang besar").
+_STORY = frozenset(
+    """udah udh sudah sdh sejak dari tolong mohon mhn yang yg dan tapi tp karena krn sehingga jadi mati rusak
+    bau berlubang bolong lubang banjir kebanjiran tergenang menggenang genangan ambrol jebol longsor macet
+    kotor numpuk menumpuk tersumbat mampet pecah patah roboh ambruk tumbang padam bocor keruh ada ga gak
+    tidak tdk
+    belum blm sering selalu setiap tiap banyak sangat parah sekali bgt banget pak bu min admin kak minta harap
+    segera ini itu tsb tersebut kondisinya kondisi sekarang skrg saat waktu malam siang pagi sore kemarin
+    kemaren tadi hari minggu bulan tahun sampai sampe hingga membuat bikin mengganggu menghalangi airnya
+    jalannya lampunya sampahnya warga kami kita saya aku dia mereka pada juga lagi masih terus sudahlah
+    nya tuh nih dong deh ya mau akan hampir air pdam sampah lampu listrik got selokan saluran pju""".split()
+)
+# "di gang kami", "depan rumah saya", "jalan depan ...": a direction, not yet a place anyone could find.
 _VAGUE = {"kami", "kita", "saya", "aku", "sini", "situ", "sana", "rumah", "ini", "itu", "tersebut"}
+_NOT_A_NAME = {
+    "depan", "dpn", "dekat", "deket", "samping", "sebelah", "belakang", "seberang", "menuju", "ke", "di",
+    "yang", "yg", "utama", "umum", "besar", "kecil", "baru",
+}  # fmt: skip
 
 
 def location_phrase(text: str) -> str | None:
-    """The part of a message that names a findable place ("di jl. merdeka no 5 rt 2"), if any."""
-    match = _PLACE.search(_ABBREVIATION_DOT.sub(r"\1", text))
-    if match is None:
+    """The parts of a message that name a findable place, and nothing of the story around them:
+    "Gg Mawar RT 03/RW 05 Kel Sukaluyu, depan Indomaret" from a whole complaint."""
+    plain = _ABBREVIATION_DOT.sub(r"\1", text)
+    spans = [(_place_start(m), _place_end(plain, m.start(1), m.end(1))) for m in _PLACE.finditer(plain)]
+    spans += [(m.start(), _place_end(plain, m.start(), m.end())) for m in _ADMIN.finditer(plain)]
+    findable = [(start, end) for start, end in spans if _findable(plain[start:end].strip(" ,;:-"))]
+    parts = [plain[start:end].strip(" ,;:-") for start, end in _merged(findable)]
+    if not parts:
         return None
-    phrase = _PLACE_END.sub("", match.group(1)).strip(" ,;")
-    words = phrase.lower().split()
-    if len(words) < 2 or (words[1] in _VAGUE and not any(ch.isdigit() for ch in phrase)):
-        return None
-    return phrase[:200]
+    return ", ".join(dict.fromkeys(parts))[:200]
+
+
+_DIRECTIONS = {
+    "depan",
+    "dpn",
+    "dekat",
+    "deket",
+    "dkt",
+    "samping",
+    "sebelah",
+    "sblh",
+    "belakang",
+    "blkg",
+    "seberang",
+}
+
+
+def _place_start(match: re.Match[str]) -> int:
+    """A landmark keeps its direction ("depan Indomaret"); "di" and "lokasinya" are dropped."""
+    word = match.group(0).split()[0].lower()
+    return match.start() if word in _DIRECTIONS else match.start(1)
+
+
+def _place_end(text: str, start: int, end: int) -> int:
+    """Where the place that starts at ``start`` ends: at the first word of the story after its head."""
+    for number, word in enumerate(re.finditer(r"\S+", text[start:end])):
+        if number and word.group(0).lower().strip(",:") in _STORY:
+            return start + word.start()
+        if number and word.group(0).endswith(","):
+            following = text[start + word.end() : end].split()
+            if not following or not re.match(rf"(?:{_HEADS}|no|nomor)\b", following[0], re.IGNORECASE):
+                return start + word.end() - 1
+    return end
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1] + 2:  # touching, or apart by ", "
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _findable(part: str) -> bool:
+    words = part.lower().split()
+    if len(words) < 2 or words[1] in _NOT_A_NAME:
+        return False
+    return not (words[1] in _VAGUE and not any(ch.isdigit() for ch in part))
 
 
 @dataclass(frozen=True)

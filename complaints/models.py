@@ -60,6 +60,8 @@ class Role(enum.StrEnum):
     VERIFIER = "verifier"  # checks and routes new complaints
     SUPERVISOR = "supervisor"  # SLA, reassignment, escalations
     ADMIN = "admin"
+    EDITOR = "editor"  # drafts catalog entries
+    REVIEWER = "reviewer"  # publishes other editors' drafts
 
 
 class SlaState(enum.StrEnum):
@@ -104,6 +106,37 @@ class Category(Base):
     verify_days: Mapped[int] = mapped_column(Integer, default=3)
     response_days: Mapped[int] = mapped_column(Integer, default=5)
     resolve_days: Mapped[int] = mapped_column(Integer, default=14)
+
+
+class ExampleStatus(enum.StrEnum):
+    """Where a category example stands: seeded and accepted ones teach the suggester, proposed ones wait."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class CategoryExample(Base):
+    """A complaint in a citizen's words that belongs to a category: seeded from
+    ``complaints/data/examples.yml``, or proposed when an officer corrects a ticket's category and
+    accepted after review. Accepted ones are matched by the category suggester."""
+
+    __tablename__ = "category_examples"
+    __table_args__ = (Index("ix_category_examples_category_status", "category_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=ExampleStatus.ACCEPTED)
+    source: Mapped[str] = mapped_column(String(16), default="seed", doc="seed | correction | admin")
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id", ondelete="SET NULL"))
+    from_category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL"), doc="The category the ticket had before."
+    )
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RoutingRule(Base):

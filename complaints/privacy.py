@@ -3,6 +3,7 @@ erased (HAPUS DATA) where no open ticket still needs it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from bot.logs import redact
 from catalog.models import UnansweredQuestion
 from channels.inbox import forget_texts
 from channels.models import Contact, InboxMessage, OutboxMessage, QueueStatus
-from complaints.models import OPEN_STATUSES, Attachment, Complaint, ComplaintEvent
+from complaints.models import OPEN_STATUSES, Attachment, Complaint, ComplaintEvent, Privacy, Role
 
 ERASED = "[dihapus]"
 
@@ -50,6 +51,59 @@ def held_data(session: Session, contact_id: int) -> Holdings:
         questions=session.scalar(select(func.count()).where(UnansweredQuestion.contact_id == contact_id))
         or 0,
     )
+
+
+# Who may see a citizen's identity at each privacy level (CONVERSATION.md, CONSOLE.md): nobody sees
+# an anonymous citizen; a confidential one only verifiers, supervisors and administrators.
+IDENTITY_VISIBLE_TO: dict[Privacy, frozenset[Role]] = {
+    Privacy.BIASA: frozenset({Role.OFFICER, Role.VERIFIER, Role.SUPERVISOR, Role.ADMIN}),
+    Privacy.RAHASIA: frozenset({Role.VERIFIER, Role.SUPERVISOR, Role.ADMIN}),
+    Privacy.ANONIM: frozenset(),
+}
+PERSON_MASK = "[nama]"
+# A person named in a citizen's text: an honorific or "atas nama" and the capitalised words after it
+# ("Pak Asep Sunandar", "a.n. Siti Rahma"). Lower-case words after the honorific are left alone
+# ("pak rt", "bu lurah"): they name an office, not a person.
+_PERSON = re.compile(
+    r"\b((?i:bapak|bpk|pak|ibu|bu|sdr|sdri|saudara|saudari|mas|mbak|kang|teh|teteh|akang)\.?\s+)"
+    r"([A-Z][a-zA-Z']+(?:\s+[A-Z][a-zA-Z']+){0,3})"
+)
+# A name given in so many words is masked whatever its case ("nama saya budi santoso, ...").
+_NAMED = re.compile(
+    r"\b((?:atas nama|a\.n\.?|namanya|nama saya|nama sy|nama aku|namaku|saya bernama)\s*:?\s+)"
+    r"([a-z][a-z']+(?:\s+(?!(?:dan|mau|ingin|dari|di|warga|yang|yg|tinggal|alamat|rt|rw|nik|no)\b)[a-z][a-z']+){0,3})",
+    re.IGNORECASE,
+)
+_OFFICES = {
+    "wali", "walikota", "lurah", "camat", "bupati", "gubernur", "kades", "rt", "rw", "kadis", "kepala",
+    "presiden", "menteri", "dewan", "polisi", "satpam", "dokter", "guru", "kapolsek", "sekda", "kaling",
+}  # fmt: skip
+
+
+def may_see_identity(role: str, privacy: str) -> bool:
+    """Whether an account of ``role`` may see who filed a ticket of ``privacy``."""
+    return Role(role) in IDENTITY_VISIBLE_TO[Privacy(privacy)] if role in Role.__members__.values() else False
+
+
+def mask_personal_data(text: str) -> str:
+    """``text`` with NIKs, phone numbers, e-mail addresses and the names of people masked, as in the
+    logs: for readers who may not see who is involved (UU 27/2022)."""
+    text = _NAMED.sub(lambda match: match.group(1) + PERSON_MASK, redact(text))
+    return _PERSON.sub(_mask_person, text)
+
+
+def _mask_person(match: re.Match[str]) -> str:
+    if match.group(2).split()[0].lower() in _OFFICES:
+        return match.group(0)  # "Pak Wali", "Bu Lurah": an office, not a person
+    return match.group(1) + PERSON_MASK
+
+
+def description_for(role: str, complaint: Complaint) -> str:
+    """A ticket's description as ``role`` may read it: personal data masked unless the role may see
+    the citizen's identity at the ticket's privacy level."""
+    if may_see_identity(role, complaint.privacy):
+        return complaint.description
+    return mask_personal_data(complaint.description)
 
 
 def mask(address: str) -> str:

@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from complaints.models import Agency, Category, Region, RoutingRule
+from complaints.models import Agency, Category, CategoryExample, ExampleStatus, Region, RoutingRule
 
 DATA_DIR = Path(__file__).with_name("data")
 REGIONS_FILE = DATA_DIR / "regions_32_jawa_barat.csv"  # source: data/SOURCES.md
 SEED_FILE = DATA_DIR / "seed.yml"
+EXAMPLES_FILE = DATA_DIR / "examples.yml"
 DEFAULT_DEADLINES = {"verify": 3, "response": 5, "resolve": 14}
 
 
@@ -29,14 +30,41 @@ class SeedReport:
     rules: int
 
 
-def ensure_seeded(db: Database, regions: Path = REGIONS_FILE, seed: Path = SEED_FILE) -> SeedReport | None:
-    """Load the reference data into a database that has none yet; None when it already had some."""
+def ensure_seeded(
+    db: Database, regions: Path = REGIONS_FILE, seed: Path = SEED_FILE, examples: Path = EXAMPLES_FILE
+) -> SeedReport | None:
+    """Load the reference data into a database that has none yet (None when it already had some),
+    and the shipped example complaints that the database does not hold yet."""
     with db.session() as session:
-        if session.scalar(select(func.count()).select_from(Category)):
-            return None
-        return SeedReport(
-            regions=_load_regions(session, regions), **_load_seed(session, yaml.safe_load(seed.read_text()))
+        report = None
+        if not session.scalar(select(func.count()).select_from(Category)):
+            report = SeedReport(
+                regions=_load_regions(session, regions),
+                **_load_seed(session, yaml.safe_load(seed.read_text())),
+            )
+        add_examples(
+            session, yaml.safe_load(examples.read_text(encoding="utf-8")) if examples.exists() else {}
         )
+        return report
+
+
+def add_examples(session: Session, examples: dict[str, list[str]]) -> int:
+    """Store ``{category slug: [example complaint, ...]}`` as accepted examples, skipping the ones the
+    database already holds (in any state: a rejected example stays rejected) and unknown categories."""
+    ids = {slug: id_ for slug, id_ in session.execute(select(Category.slug, Category.id))}
+    known = {
+        (id_, text)
+        for id_, text in session.execute(select(CategoryExample.category_id, CategoryExample.text))
+    }
+    new = [
+        CategoryExample(category_id=ids[slug], text=text, status=ExampleStatus.ACCEPTED, source="seed")
+        for slug, texts in (examples or {}).items()
+        if slug in ids
+        for text in dict.fromkeys(str(text).strip() for text in texts or ())
+        if text and (ids[slug], text) not in known
+    ]
+    session.add_all(new)
+    return len(new)
 
 
 def _load_regions(session: Session, path: Path) -> int:

@@ -60,17 +60,23 @@ class Parsed:
 
 def parse(text: str) -> Parsed | None:
     """The first ticket number in free text ("laporan adu 7k3q 9m2x gmn?"), tolerant of case,
-    spaces, hyphens, a missing prefix and look-alike letters; None when there is none."""
+    spaces, hyphens, a missing prefix and look-alike letters; None when there is none.
+
+    Plain words are never numbers: what the citizen typed must hold a real digit unless it carries
+    the ``ADU`` prefix, and only a prefixed number is reported as a typo. Look-alike letters are
+    read as digits only after that check, so "aplikasi" is not ``AP11-KAS1`` and "rt02 rw05" is
+    not a mistyped ticket."""
     for match in _CANDIDATE.finditer(text):
         prefixed = _PREFIXED.match(match.group(0)) is not None
-        symbols = (match.group(1) + match.group(2)).upper().translate(_READ_AS)
+        typed = (match.group(1) + match.group(2)).upper()
+        symbols = typed.translate(_READ_AS)
         if any(symbol not in _VALUES for symbol in symbols):
             continue
-        # Without the prefix only a mix of letters and digits is taken for a number, so that two
-        # four-letter words ("saya juga") or a phone number's digit groups are not.
-        if not prefixed and not (re.search(r"\d", symbols) and re.search(r"[A-Z]", symbols)):
-            continue
+        has_digit = any(symbol.isdigit() for symbol in typed)
         body, check = symbols[:BODY_LENGTH], symbols[BODY_LENGTH]
-        verdict: Literal["valid", "typo"] = "valid" if check_symbol(body) == check else "typo"
-        return Parsed(format_number(symbols), verdict)
+        valid = check_symbol(body) == check
+        if valid and (prefixed or has_digit):
+            return Parsed(format_number(symbols), "valid")
+        if prefixed and has_digit:
+            return Parsed(format_number(symbols), "typo")
     return None

@@ -19,14 +19,16 @@ from bot import messages
 from bot.db import utcnow
 from channels.base import Button, Reply, Template
 from channels.inbox import queue_notification
-from complaints import routing, tickets
+from complaints import privacy, routing, tickets
 from complaints.calendar import WorkingCalendar
 from complaints.models import (
     Agency,
     Attachment,
     Category,
+    CategoryExample,
     Complaint,
     ComplaintEvent,
+    ExampleStatus,
     Officer,
     Privacy,
     RejectReason,
@@ -58,6 +60,7 @@ TRANSITIONS: dict[str, dict[Status, Status | None]] = {
     "close": {S.SELESAI: S.DITUTUP, S.DITOLAK: S.DITUTUP},
     "rate": {S.SELESAI: None, S.DITUTUP: None},
     "escalate": {s: None for s in (S.BARU, S.TERVERIFIKASI, S.DIPROSES)},
+    "recategorize": {s: None for s in (S.BARU, S.TERVERIFIKASI, S.DIPROSES, S.MENUNGGU_WARGA)},
 }
 
 
@@ -202,6 +205,41 @@ def verify(
     now = _change(session, complaint, "verify", actor, notify="complaint_verified")
     complaint.verified_at = now
     _set_due(complaint, "response", calendar, now)
+
+
+def recategorize(session: Session, complaint: Complaint, actor: Actor, category: Category) -> None:
+    """Correct a ticket's category (verifiers and officers). A new ticket is routed again by the rules
+    for its new category; the citizen's words, personal data masked, are proposed as an example of
+    the right category, so the suggester learns from the correction once it is reviewed."""
+    if complaint.category_id == category.id:
+        return
+    previous = complaint.category
+    routed = None
+    if complaint.status == Status.BARU:
+        routed = routing.responsible_agency(session, category.id, complaint.region_code)
+    _change(
+        session,
+        complaint,
+        "recategorize",
+        actor,
+        data={"from": previous.slug if previous else None, "to": category.slug}
+        | ({"agency": routed.slug} if routed else {}),
+    )
+    complaint.category_id, complaint.category = category.id, category
+    if routed is not None:
+        complaint.agency_id = routed.id
+    if complaint.anonymised_at is None and complaint.description:
+        session.add(
+            CategoryExample(
+                category_id=category.id,
+                text=privacy.mask_personal_data(complaint.description),
+                status=ExampleStatus.PROPOSED,
+                source="correction",
+                complaint_id=complaint.id,
+                from_category_id=previous.id if previous else None,
+                proposed_by=actor.officer_id,
+            )
+        )
 
 
 def route(session: Session, complaint: Complaint, actor: Actor, agency: Agency) -> None:

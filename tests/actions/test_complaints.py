@@ -7,12 +7,20 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.complaints import ActionCheckStatus, ActionComplaintStart, ValidateComplaintForm
+from actions.complaints import (
+    ActionAskComplaintCategory,
+    ActionCheckStatus,
+    ActionComplaintStart,
+    ValidateComplaintForm,
+)
+from bot import messages
 from bot.db import Database
 from channels.contacts import contact_for
 from complaints import workflow
 from complaints.calendar import WorkingCalendar
 from complaints.models import Privacy
+
+Understanding = tuple[Any, ...]
 
 
 def tracker(text: str, sender: str, intent: str = "inform", slots: dict[str, Any] | None = None) -> Tracker:
@@ -24,9 +32,11 @@ def slots_of(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {event["name"]: event["value"] for event in events if event["event"] == "slot"}
 
 
-async def test_the_first_message_fills_what_it_says_and_nothing_else(seeded: Database) -> None:
+async def test_the_first_message_fills_what_it_says_and_nothing_else(
+    seeded: Database, understanding: Understanding
+) -> None:
     sender = f"c{contact_for(seeded, 'api', 'a').id}"
-    events = await ActionComplaintStart(seeded).run(
+    events = await ActionComplaintStart(*understanding).run(
         CollectingDispatcher(),
         tracker("lampu pju mati di jl. sukajadi no 12 kota bandung, anonim saja", sender),
         {},
@@ -40,8 +50,10 @@ async def test_the_first_message_fills_what_it_says_and_nothing_else(seeded: Dat
     assert slots["complaint_name"] is None
 
 
-async def test_answers_are_checked_and_a_wrong_one_is_asked_again(seeded: Database) -> None:
-    form, sender = ValidateComplaintForm(seeded), "c1"
+async def test_answers_are_checked_and_a_wrong_one_is_asked_again(
+    seeded: Database, understanding: Understanding
+) -> None:
+    form, sender = ValidateComplaintForm(*understanding), "c1"
     dispatcher = CollectingDispatcher()
 
     privacy = await form.validate_complaint_privacy("Rahasia", dispatcher, tracker("Rahasia", sender), {})
@@ -59,8 +71,10 @@ async def test_answers_are_checked_and_a_wrong_one_is_asked_again(seeded: Databa
     assert len(dispatcher.messages) == 1  # one hint, for the answer it could not use
 
 
-async def test_an_anonymous_complaint_is_never_asked_for_a_name(seeded: Database) -> None:
-    form = ValidateComplaintForm(seeded)
+async def test_an_anonymous_complaint_is_never_asked_for_a_name(
+    seeded: Database, understanding: Understanding
+) -> None:
+    form = ValidateComplaintForm(*understanding)
     slots = ["complaint_privacy", "complaint_consent", "complaint_name", "complaint_confirmed"]
 
     anonymous = await form.required_slots(
@@ -103,11 +117,13 @@ def shared(intent: str, metadata: dict[str, Any], slots: dict[str, Any]) -> Trac
     return message
 
 
-async def test_a_shared_location_answers_where_with_its_address_and_coordinates(seeded: Database) -> None:
+async def test_a_shared_location_answers_where_with_its_address_and_coordinates(
+    seeded: Database, understanding: Understanding
+) -> None:
     asked_where = {"requested_slot": "complaint_location", "complaint_location": "/share_location"}
     dispatcher = CollectingDispatcher()
 
-    events = await ValidateComplaintForm(seeded).validate(
+    events = await ValidateComplaintForm(*understanding).validate(
         dispatcher, shared("share_location", {"location": BRAGA}, asked_where), {}
     )
 
@@ -119,12 +135,13 @@ async def test_a_shared_location_answers_where_with_its_address_and_coordinates(
 
 
 async def test_a_photo_sent_while_another_question_is_open_is_kept_and_the_question_stays(
+    understanding: Understanding,
     seeded: Database,
 ) -> None:
     asked_category = {"requested_slot": "complaint_category", "complaint_category": "/share_media"}
     dispatcher = CollectingDispatcher()
 
-    events = await ValidateComplaintForm(seeded).validate(
+    events = await ValidateComplaintForm(*understanding).validate(
         dispatcher, shared("share_media", {"media": [PHOTO]}, asked_category), {}
     )
 
@@ -132,12 +149,65 @@ async def test_a_photo_sent_while_another_question_is_open_is_kept_and_the_quest
     assert "Foto diterima" in dispatcher.messages[0]["text"]
 
 
-async def test_a_photo_on_its_own_starts_a_complaint_with_it_attached(seeded: Database) -> None:
+async def test_a_photo_on_its_own_starts_a_complaint_with_it_attached(
+    seeded: Database, understanding: Understanding
+) -> None:
     dispatcher = CollectingDispatcher()
 
-    events = await ActionComplaintStart(seeded).run(
+    events = await ActionComplaintStart(*understanding).run(
         dispatcher, shared("share_media", {"media": [PHOTO]}, {}), {}
     )
 
     assert slots_of(events)["complaint_attachments"] == [PHOTO]
     assert "Foto diterima" in dispatcher.messages[0]["text"]
+
+
+async def test_a_grievance_that_asks_something_is_answered_before_the_form_goes_on(
+    seeded: Database, understanding: Understanding
+) -> None:
+    sender = f"c{contact_for(seeded, 'api', 'ktp').id}"
+    text = (
+        "Selamat pagi pak, KTP saya hilang waktu mudik dan di kecamatan disuruh bolak-balik terus. "
+        "Sebenarnya syarat mengganti KTP yang hilang apa saja?"
+    )
+    dispatcher = CollectingDispatcher()
+
+    events = await ActionComplaintStart(*understanding).run(
+        dispatcher, tracker(text, sender, "file_complaint"), {}
+    )
+
+    assert "Syarat" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[-1]["text"] == messages.text("complaint_after_answer")
+    assert slots_of(events)["complaint_description"] == text
+
+
+async def test_a_report_made_elsewhere_is_told_what_loket_can_see(
+    seeded: Database, understanding: Understanding
+) -> None:
+    sender = f"c{contact_for(seeded, 'api', 'app').id}"
+    text = "laporan saya di aplikasi soal got mampet di gg mawar sudah sebulan belum ditindaklanjuti, tolong"
+    start, status = CollectingDispatcher(), CollectingDispatcher()
+
+    await ActionComplaintStart(*understanding).run(start, tracker(text, sender, "file_complaint"), {})
+    await ActionCheckStatus(seeded).run(status, tracker(text, sender, "check_status"), {})
+
+    assert start.messages[0]["text"] == messages.text("complaint_elsewhere")
+    assert status.messages[0]["text"] == messages.text("status_elsewhere")
+
+
+async def test_when_no_category_fits_the_whole_list_is_offered_without_a_guess(
+    seeded: Database, understanding: Understanding
+) -> None:
+    sender = f"c{contact_for(seeded, 'api', 'odd').id}"
+    text = "hehe coba coba aja ini apa ya kok bisa begitu"
+    start, ask = CollectingDispatcher(), CollectingDispatcher()
+
+    events = await ActionComplaintStart(*understanding).run(
+        start, tracker(text, sender, "file_complaint"), {}
+    )
+    slots = slots_of(events)
+    await ActionAskComplaintCategory(seeded).run(ask, tracker("", sender, slots=slots), {})
+
+    assert slots["complaint_suggestions"] == []
+    assert ask.messages[0]["text"] == messages.text("complaint_ask_category_unsure")
+    assert len(ask.messages[0]["buttons"]) == 21

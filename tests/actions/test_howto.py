@@ -108,3 +108,38 @@ async def test_on_sms_a_cut_answer_offers_lengkap_and_lengkap_sends_every_part(
     assert all(is_gsm7(part["text"]) and segments(part["text"]) <= 3 for part in parts)
     assert "polri.go.id" in parts[-1]["text"] or "http" in parts[-1]["text"]
     assert events[0]["value"] == "skck"
+
+
+async def test_a_bare_opener_is_asked_for_the_question_and_no_service_is_guessed(
+    live_catalog: LiveCatalog,
+) -> None:
+    for opener in ("mau tanya min", "selamat siang, boleh tanya?", "punten, bade naros"):
+        messages, events = await run(live_catalog, opener)
+
+        assert messages == []
+        assert events == [{"event": "followup", "timestamp": None, "name": "utter_ask_question"}]
+
+
+async def test_a_long_question_with_a_story_is_answered_by_what_it_asks(live_catalog: LiveCatalog) -> None:
+    question = (
+        "Assalamualaikum, selamat siang bapak/ibu. Saya mau tanya, kemarin waktu banjir di Dayeuhkolot "
+        "rumah kami kemasukan air dan banyak barang rusak, termasuk lemari dokumen. Akta kelahiran anak "
+        "saya yang kedua ikut basah dan sobek. Bagaimana cara mengganti akta kelahiran yang rusak? "
+        "Terima kasih."
+    )
+
+    _, events = await run(live_catalog, question)
+
+    assert events[0]["value"] == "akta-kelahiran-hilang"
+
+
+async def test_a_stuck_own_application_gets_the_normal_duration_where_to_ask_and_the_offer_to_file(
+    live_catalog: LiveCatalog,
+) -> None:
+    question = "sudah 3 minggu bikin skck tapi belum jadi juga, biasanya berapa lama bikin skck?"
+
+    messages, events = await run(live_catalog, question)
+
+    assert events[0]["value"] == "skck"
+    assert "Lama proses" in messages[0]["text"] and "Tempat layanan" in messages[1]["text"]
+    assert messages[-1]["response"] == "utter_howto_own_case"  # buttons: file a complaint, check status

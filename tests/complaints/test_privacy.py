@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.db import Database, utcnow
@@ -148,3 +149,47 @@ def test_hapus_data_deletes_the_photos_of_anonymised_tickets(
         [attachment] = session.scalars(select(Attachment)).all()
     assert not photo.exists()
     assert (attachment.stored_path, attachment.source_url, attachment.fetch_error) == (None, None, "erased")
+
+
+def test_personal_data_in_a_description_is_masked_for_those_who_may_not_see_it() -> None:
+    text = (
+        "Nama saya budi santoso, NIK 3273012345678901, hp 0812-3456-7890, email budi@contoh.id. Tetangga "
+        "saya Pak Asep Sunandar buang sampah ke sungai, pak RT dan Bu Lurah sudah tahu."
+    )
+
+    masked = privacy.mask_personal_data(text)
+
+    for secret in (
+        "budi santoso",
+        "3273012345678901",
+        "0812-3456-7890",
+        "budi@contoh.id",
+        "Asep",
+        "Sunandar",
+    ):
+        assert secret not in masked
+    assert "Nama saya [nama]" in masked and "Pak [nama] buang sampah" in masked
+    assert "pak RT dan Bu Lurah sudah tahu" in masked  # offices, not people
+
+
+@pytest.mark.parametrize(
+    ("role", "level", "sees"),
+    [
+        ("officer", "biasa", True),
+        ("officer", "rahasia", False),
+        ("verifier", "rahasia", True),
+        ("supervisor", "rahasia", True),
+        ("admin", "anonim", False),
+        ("editor", "biasa", False),
+        ("unknown", "biasa", False),
+    ],
+)
+def test_who_sees_the_description_unmasked_follows_the_privacy_level(
+    role: str, level: str, sees: bool
+) -> None:
+    complaint = Complaint(description="Pak Asep Sunandar menutup jalan, hp 081234567890", privacy=level)
+
+    shown = privacy.description_for(role, complaint)
+
+    assert (shown == complaint.description) is sees
+    assert sees or ("Asep" not in shown and "081234567890" not in shown)

@@ -72,3 +72,62 @@ def test_place_name_and_privacy_wishes_are_read_from_the_message() -> None:
     assert intake.stated_name(text) == "Budi Santoso"
     assert intake.privacy_wish(text) == Privacy.RAHASIA
     assert intake.privacy_wish("lapor anonim aja") == Privacy.ANONIM
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        (
+            "Assalamualaikum pak, jalan depan SDN 3 Cibeunying Kaler Bandung berlubang besar sudah 2 bulan",
+            "depan SDN 3 Cibeunying Kaler Bandung",
+        ),
+        (
+            "Mohon dibantu, got di Gg. Mawar RT 03/RW 05 Kel. Sukaluyu mampet, depan Indomaret air meluap",
+            "Gg Mawar RT 03/RW 05 Kel Sukaluyu, depan Indomaret",
+        ),
+        (
+            "di perumahan griya asri blok c2 no 5 kec. cileunyi air pdam mati 3 hari",
+            "perumahan griya asri blok c2 no 5 kec cileunyi",
+        ),
+        (
+            "tolong pak, PKL di trotoar jl. dago dekat simpang dago bikin macet",
+            "trotoar jl dago dekat simpang dago",
+        ),
+        ("pohon besar di taman lansia mau tumbang, bahaya", "taman lansia"),
+        ("Pak Wali, jalan Cikutra berlubang parah", "jalan Cikutra"),
+        ("di jl. merdeka no. 5, rt 02 rw 3, kel. citarum, kec. bandung wetan", None),
+    ],
+)
+def test_only_the_place_is_kept_from_a_long_complaint(text: str, place: str | None) -> None:
+    expected = place or "jl merdeka no 5, rt 02 rw 3, kel citarum, kec bandung wetan"
+
+    assert intake.location_phrase(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["sampah numpuk di gang kami udah seminggu", "jalan di depan rumah saya rusak", "jalan rusak parah pak"],
+)
+def test_a_direction_is_not_taken_for_a_place(text: str) -> None:
+    assert intake.location_phrase(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "laporan saya di aplikasi belum ditindaklanjuti",
+        "sudah lapor lewat sp4n lapor sebulan lalu kok belum ada kabar",
+        "aduan saya di IG pemkot ga dibalas",
+        "saya sudah mengadu ke pihak kecamatan tapi diam saja",
+    ],
+)
+def test_a_report_made_elsewhere_is_recognised(text: str) -> None:
+    assert intake.mentions_report_elsewhere(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["jalan rusak di depan kelurahan", "lapor pak, jalan di kecamatan cibeunying rusak", "mau lapor di sini"],
+)
+def test_a_new_complaint_is_not_taken_for_one_made_elsewhere(text: str) -> None:
+    assert not intake.mentions_report_elsewhere(text)

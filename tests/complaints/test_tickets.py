@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -38,7 +39,7 @@ def test_parsing_forgives_case_spaces_hyphens_prefix_and_look_alike_letters() ->
         f"cek adu {body[:4]} {body[4:]} dong",
         f"ADU{body}",
         f"status {body[:4]}-{body[4:]}",
-        f"no tiket {sloppy[:4]} {sloppy[4:]}",
+        f"no tiket adu {sloppy[:4]} {sloppy[4:]}",
     ):
         assert tickets.parse(text) == tickets.Parsed(number, "valid"), text
 
@@ -95,3 +96,68 @@ def _valid_with_zero_and_one() -> str:
         if check is not None:
             return tickets.format_number(body + check)
     raise AssertionError("no valid body")
+
+
+def _indonesian_words() -> list[str]:
+    """Sastrawi's dictionary of about 30,000 Indonesian root words, and common affixed forms."""
+    import Sastrawi
+
+    path = Path(Sastrawi.__file__).parent / "Stemmer" / "data" / "kata-dasar.txt"
+    roots = [word.strip() for word in path.read_text(encoding="utf-8").split() if word.strip()]
+    return roots + [f"{root}nya" for root in roots] + [f"di{root}" for root in roots]
+
+
+WORDS = _indonesian_words()
+WORD = st.sampled_from(WORDS)
+
+
+def test_no_indonesian_word_on_its_own_is_taken_for_a_ticket_number() -> None:
+    taken = [word for word in WORDS if tickets.parse(word) is not None]
+
+    assert len(WORDS) > 80_000
+    assert taken == []
+
+
+def test_the_words_that_used_to_look_like_numbers_are_words_again() -> None:
+    assert tickets.parse("laporan saya di aplikasi belum ditindaklanjuti") is None
+    assert tickets.parse("rumah di rt02 rw05 kebanjiran") is None
+    assert tickets.parse("sudah lapor lewat aplikasi sapawarga") is None
+
+
+@given(st.lists(WORD, min_size=2, max_size=12), st.sampled_from([" ", "-", " - ", ".", "  "]))
+def test_no_run_of_indonesian_words_is_taken_for_a_ticket_number(words: list[str], glue: str) -> None:
+    assert tickets.parse(glue.join(words)) is None
+
+
+@given(WORD, WORD)
+def test_words_after_the_prefix_are_not_a_mistyped_ticket(first: str, second: str) -> None:
+    assert tickets.parse(f"adu {first} {second}") is None or any(ch.isdigit() for ch in first + second)
+
+
+def test_real_style_sentences_hold_no_ticket_numbers() -> None:
+    sentences = _training_sentences()
+
+    assert len(sentences) > 1000
+    assert [text for text in sentences if tickets.parse(text) is not None] == []
+
+
+def _training_sentences() -> list[str]:
+    """Every example sentence the assistant is trained on (Rasa's NLU data, the category examples),
+    less those that quote a ticket number on purpose."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    texts = []
+    for path in sorted((root / "nlu" / "data").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            examples = block.get("examples", "")
+            texts += [line.strip()[2:] for line in examples.splitlines() if line.strip().startswith("- ")]
+    examples_file = root / "complaints" / "data" / "examples.yml"
+    if examples_file.exists():
+        for wordings in (yaml.safe_load(examples_file.read_text(encoding="utf-8")) or {}).values():
+            texts += list(wordings)
+    return [text for text in texts if not _WRITTEN_NUMBER.search(text)]
+
+
+# The status examples that quote a ticket number on purpose ("cek adu 6rnk 4xj9").
+_WRITTEN_NUMBER = re.compile(r"\badu[\s\-]*[0-9a-z]{4}[\s\-]*[0-9a-z]{4}\b", re.IGNORECASE)

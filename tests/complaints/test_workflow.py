@@ -17,6 +17,7 @@ from complaints import workflow
 from complaints.calendar import WorkingCalendar
 from complaints.models import (
     Agency,
+    Category,
     Complaint,
     ComplaintEvent,
     EventLogIsAppendOnly,
@@ -93,7 +94,12 @@ def _actions(session: Session, calendar: WorkingCalendar) -> dict[str, Callable[
         "close": lambda c: workflow.close(session, c, OFFICER),
         "rate": lambda c: workflow.rate(session, c, 4),
         "escalate": lambda c: workflow.escalate(session, c, datetime.now(WIB)),
+        "recategorize": lambda c: workflow.recategorize(session, c, OFFICER, _category(session, "sampah")),
     }
+
+
+def _category(session: Session, slug: str) -> Category:
+    return session.scalars(select(Category).where(Category.slug == slug)).one()
 
 
 def _original(session: Session, complaint: Complaint, calendar: WorkingCalendar) -> Complaint:
