@@ -17,16 +17,6 @@ from sqlalchemy.orm import Session
 from complaints.models import Category, Privacy, Region
 from nlu.normalize import normalize
 
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A category and how strongly the text points to it (matched keyword words)."""
-
-    slug: str
-    name: str
-    score: float
-
-
 # The intents after which the conversation files a complaint: the model's own, or information given
 # out of context that reads like one (a confident category suggestion).
 COMPLAINT_INTENT = "file_complaint"
@@ -64,16 +54,9 @@ def _phrase(text: str) -> str:
     return f" {normalize(text)} "
 
 
-def suggest_categories(categories: Iterable[Category], text: str, limit: int = 3) -> list[Suggestion]:
-    """Categories whose keywords occur in ``text`` as whole words, best first (longer phrases weigh more)."""
-    listed = list(categories)
-    scores = keyword_scores([(category.slug, tuple(category.keywords)) for category in listed], text)
-    scored = [Suggestion(c.slug, c.name, scores[c.slug]) for c in listed if scores.get(c.slug)]
-    return sorted(scored, key=lambda s: -s.score)[:limit]
-
-
 def keyword_scores(keywords: Iterable[tuple[str, tuple[str, ...]]], text: str) -> dict[str, float]:
-    """Per category slug, the words of its keyword phrases found in ``text`` (0 when none)."""
+    """Per category slug, the words of its keyword phrases found in ``text`` (0 when none), longer
+    phrases weighing more: one signal of the category suggester (complaints/suggest.py)."""
     haystack = _phrase(text)
     words = set(re.findall(r"[a-z0-9]+", haystack))
     return {

@@ -20,6 +20,7 @@ BODY_LENGTH = 7
 _VALUES = {symbol: value for value, symbol in enumerate(ALPHABET)}
 # Crockford's decoding is forgiving about the look-alikes citizens type.
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_UNMISTAKABLE = "23456789"
 # "ADU-7K3Q-9M2X", "adu 7k3q 9m2x", "ADU7K3Q9M2X", or without the prefix "7K3Q-9M2X" / "7K3Q9M2X".
 _CANDIDATE = re.compile(
     r"(?<![0-9A-Z])(?:ADU[\s\-_.]*)?([0-9A-Z]{4})[\s\-_.]*([0-9A-Z]{4})(?![0-9A-Z])", re.IGNORECASE
@@ -37,11 +38,13 @@ def check_symbol(body: str) -> str | None:
 
 
 def new_number() -> str:
-    """A fresh random ticket number (never sequential, so numbers reveal nothing)."""
+    """A fresh random ticket number (never sequential, so numbers reveal nothing). Every number holds
+    a digit from 2 to 9, which no letter looks like, so a number is never all letters as typed and
+    plain words can never be read as one (about one draw in ten is redrawn for this)."""
     while True:
         body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
         check = check_symbol(body)
-        if check is not None:
+        if check is not None and any(symbol in _UNMISTAKABLE for symbol in body + check):
             return format_number(body + check)
 
 
@@ -62,10 +65,10 @@ def parse(text: str) -> Parsed | None:
     """The first ticket number in free text ("laporan adu 7k3q 9m2x gmn?"), tolerant of case,
     spaces, hyphens, a missing prefix and look-alike letters; None when there is none.
 
-    Plain words are never numbers: what the citizen typed must hold a real digit unless it carries
-    the ``ADU`` prefix, and only a prefixed number is reported as a typo. Look-alike letters are
-    read as digits only after that check, so "aplikasi" is not ``AP11-KAS1`` and "rt02 rw05" is
-    not a mistyped ticket."""
+    Plain words are never numbers: what the citizen typed must hold a real digit (every number has
+    one from 2 to 9), an unprefixed one must also pass its check symbol, and only a prefixed number is
+    reported as a typo. Look-alike letters are read as digits only after that, so "aplikasi" is not
+    ``AP11-KAS1`` and "rt02 rw05" is not a mistyped ticket."""
     for match in _CANDIDATE.finditer(text):
         prefixed = _PREFIXED.match(match.group(0)) is not None
         typed = (match.group(1) + match.group(2)).upper()
@@ -75,7 +78,7 @@ def parse(text: str) -> Parsed | None:
         has_digit = any(symbol.isdigit() for symbol in typed)
         body, check = symbols[:BODY_LENGTH], symbols[BODY_LENGTH]
         valid = check_symbol(body) == check
-        if valid and (prefixed or has_digit):
+        if valid and has_digit:
             return Parsed(format_number(symbols), "valid")
         if prefixed and has_digit:
             return Parsed(format_number(symbols), "typo")

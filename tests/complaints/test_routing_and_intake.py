@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot.db import Database
 from complaints import intake, routing
 from complaints.models import Category, Privacy
+from complaints.suggest import LiveCategories
 
 
 def category_id(db: Database, slug: str) -> int:
@@ -47,11 +48,10 @@ def test_a_category_without_rules_goes_to_the_verifiers(seeded: Database) -> Non
         ("ngurus ktp diminta uang 200rb sama oknum", "pungli-korupsi"),
     ],
 )
-def test_the_likely_category_is_suggested_from_informal_text(seeded: Database, text: str, slug: str) -> None:
-    with seeded.reading() as session:
-        suggestions = intake.suggest_categories(intake.categories(session), text)
-
-    assert suggestions and suggestions[0].slug == slug
+def test_the_likely_category_is_suggested_from_informal_text(
+    categories: LiveCategories, text: str, slug: str
+) -> None:
+    assert categories.suggest(text).offered[0] == slug
 
 
 def test_a_district_name_is_resolved_to_its_kemendagri_code(seeded: Database) -> None:

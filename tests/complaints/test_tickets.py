@@ -82,8 +82,8 @@ def test_any_swap_of_neighbouring_symbols_is_detected(body: list[str], position:
 @given(st.lists(SYMBOL, min_size=7, max_size=7))
 def test_every_issued_number_parses_back_to_itself(body: list[str]) -> None:
     check = tickets.check_symbol("".join(body))
-    if check is None:
-        return
+    if check is None or not any(symbol in "23456789" for symbol in [*body, check]):
+        return  # never issued
     number = tickets.format_number("".join(body) + check)
 
     assert tickets.parse(number.lower().replace("-", " ")) == tickets.Parsed(number, "valid")
@@ -91,7 +91,7 @@ def test_every_issued_number_parses_back_to_itself(body: list[str]) -> None:
 
 def _valid_with_zero_and_one() -> str:
     for first in tickets.ALPHABET:
-        body = f"01{first}0K1M"
+        body = f"01{first}0K7M"
         check = tickets.check_symbol(body)
         if check is not None:
             return tickets.format_number(body + check)
@@ -130,8 +130,12 @@ def test_no_run_of_indonesian_words_is_taken_for_a_ticket_number(words: list[str
 
 
 @given(WORD, WORD)
-def test_words_after_the_prefix_are_not_a_mistyped_ticket(first: str, second: str) -> None:
-    assert tickets.parse(f"adu {first} {second}") is None or any(ch.isdigit() for ch in first + second)
+def test_words_after_the_prefix_are_not_a_ticket_number(first: str, second: str) -> None:
+    assert tickets.parse(f"adu {first} {second}") is None
+
+
+def test_look_alike_words_after_the_prefix_are_not_a_ticket_number() -> None:
+    assert tickets.parse("adu agal agal") is None  # AGA1AGA1 happens to pass its check symbol
 
 
 def test_real_style_sentences_hold_no_ticket_numbers() -> None:
