@@ -276,10 +276,12 @@ def provide_info(
 def reply_to_citizen(
     session: Session, complaint: Complaint, actor: Actor, text: str, calendar: WorkingCalendar
 ) -> None:
-    """An officer's answer to the citizen; the first one starts the resolution clock."""
+    """An officer's answer to the citizen. A reply that answers an awaited response (the first one,
+    or the first after a forward or a reopening) starts the resolution clock; later replies leave it."""
     now = _change(session, complaint, "reply", actor, message=text, notify="complaint_reply")
     if complaint.first_response_at is None:
         complaint.first_response_at = now
+    if complaint.due_kind != "resolve":
         _set_due(complaint, "resolve", calendar, now)
 
 

@@ -279,3 +279,40 @@ def test_deadlines_move_with_the_stage(seeded: Database, citizen: int, calendar:
         assert complaint.due_kind == "resolve"
         assert complaint.due_at is not None
         assert complaint.due_at - datetime.now(WIB) > timedelta(days=14)  # 14 working days
+
+
+@pytest.mark.parametrize("detour", ["forward", "reopen"])
+def test_a_reply_after_a_forward_or_a_reopening_starts_the_resolution_clock_again(
+    seeded: Database, citizen: int, calendar: WorkingCalendar, detour: str
+) -> None:
+    with seeded.session() as session:
+        complaint = filed(session, citizen, calendar)
+        workflow.verify(session, complaint, OFFICER, calendar)
+        workflow.reply_to_citizen(session, complaint, OFFICER, "Kami tangani.", calendar)
+        if detour == "forward":
+            workflow.forward(
+                session, complaint, OFFICER, agency(session, "dlh-jabar"), "Wewenang DLH.", calendar
+            )
+        else:
+            workflow.resolve(session, complaint, OFFICER, "Sudah ditambal.")
+            workflow.reopen(session, complaint, "Masih berlubang.", calendar)
+        assert complaint.due_kind == "response"
+
+        workflow.reply_to_citizen(session, complaint, OFFICER, "Kami cek lagi minggu ini.", calendar)
+
+        assert complaint.due_kind == "resolve"  # answered: no longer waiting for a first response
+        assert complaint.due_at is not None and complaint.due_at - datetime.now(WIB) > timedelta(days=14)
+
+
+def test_a_later_reply_leaves_the_resolution_clock_running(
+    seeded: Database, citizen: int, calendar: WorkingCalendar
+) -> None:
+    with seeded.session() as session:
+        complaint = filed(session, citizen, calendar)
+        workflow.verify(session, complaint, OFFICER, calendar)
+        workflow.reply_to_citizen(session, complaint, OFFICER, "Kami tangani.", calendar)
+        due = complaint.due_at
+
+        workflow.reply_to_citizen(session, complaint, OFFICER, "Masih dikerjakan.", calendar)
+
+        assert complaint.due_kind == "resolve" and complaint.due_at == due
