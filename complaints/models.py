@@ -196,6 +196,12 @@ class Complaint(Base):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     status: Mapped[str] = mapped_column(String(20), default=Status.BARU)
     resume_status: Mapped[str | None] = mapped_column(String(20), doc="Where menunggu_warga returns to.")
+    paused_due_kind: Mapped[str | None] = mapped_column(
+        String(16), doc="The deadline that menunggu_warga paused (verify | response | resolve)."
+    )
+    paused_days_left: Mapped[int | None] = mapped_column(
+        Integer, doc="Working days that deadline had left when it was paused."
+    )
     reject_reason: Mapped[str | None] = mapped_column(String(20))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -254,23 +254,42 @@ def assign(session: Session, complaint: Complaint, actor: Actor, officer: Office
     complaint.officer_id = officer.id
 
 
-def request_info(session: Session, complaint: Complaint, actor: Actor, question: str) -> None:
-    """Ask the citizen for more; the deadline pauses until they answer."""
+def request_info(
+    session: Session,
+    complaint: Complaint,
+    actor: Actor,
+    question: str,
+    calendar: WorkingCalendar,
+    now: datetime | None = None,
+) -> None:
+    """Ask the citizen for more; the running deadline pauses with the working days it had left."""
     resume = Status(complaint.status)
-    _change(session, complaint, "request_info", actor, message=question, notify="complaint_needs_info")
+    now = _change(
+        session, complaint, "request_info", actor, message=question, notify="complaint_needs_info", now=now
+    )
     complaint.resume_status = resume
+    complaint.paused_due_kind = complaint.due_kind
+    complaint.paused_days_left = (
+        calendar.working_days_between(now, complaint.due_at)
+        if complaint.due_at and complaint.due_at > now
+        else 0
+    )
     complaint.due_kind, complaint.due_at = "citizen", None
 
 
 def provide_info(
     session: Session, complaint: Complaint, text: str, calendar: WorkingCalendar, now: datetime | None = None
 ) -> None:
-    """The citizen's answer to a request for information; work resumes where it stopped."""
+    """The citizen's answer to a request for information; work resumes where it stopped, with the
+    working days the paused deadline had left (at least one)."""
     resume = Status(complaint.resume_status or Status.BARU)
     now = _change(session, complaint, "provide_info", CITIZEN, to_status=resume, message=text, now=now)
-    complaint.resume_status = None
-    stage = {Status.BARU: "verify", Status.TERVERIFIKASI: "response"}.get(resume, "resolve")
-    _set_due(complaint, stage, calendar, now)
+    stage = complaint.paused_due_kind or {Status.BARU: "verify", Status.TERVERIFIKASI: "response"}.get(
+        resume, "resolve"
+    )
+    left = complaint.paused_days_left
+    complaint.resume_status, complaint.paused_due_kind, complaint.paused_days_left = None, None, None
+    _set_due(complaint, stage, calendar, now, days=max(left, 1) if left is not None else None)
 
 
 def reply_to_citizen(
@@ -432,9 +451,13 @@ def notification(
     return Reply(text=text + "\n\n" + messages.text("complaint_rate_ask"), buttons=buttons, template=template)
 
 
-def _set_due(complaint: Complaint, stage: str, calendar: WorkingCalendar, start: datetime) -> None:
+def _set_due(
+    complaint: Complaint, stage: str, calendar: WorkingCalendar, start: datetime, days: int | None = None
+) -> None:
+    """Start the ``stage`` deadline: the category's working days for it, or ``days``."""
     category = complaint.category
-    days = getattr(category, f"{stage}_days", None) or {"verify": 3, "response": 5, "resolve": 14}[stage]
+    if days is None:
+        days = getattr(category, f"{stage}_days", None) or {"verify": 3, "response": 5, "resolve": 14}[stage]
     complaint.due_kind, complaint.due_at = stage, calendar.add_working_days(start, days)
     complaint.sla_state, complaint.escalated_at = SlaState.ON_TRACK, None
 

@@ -31,7 +31,7 @@ def setup_citizen(db: Database, calendar: WorkingCalendar) -> tuple[int, str, st
     with db.session() as session:
         finished = workflow.file_complaint(session, draft, calendar)
         workflow.verify(session, finished, OFFICER, calendar)
-        workflow.request_info(session, finished, OFFICER, "Fotonya?")
+        workflow.request_info(session, finished, OFFICER, "Fotonya?", calendar)
         workflow.provide_info(session, finished, "rumah saya no 5, telp 081234567890", calendar)
         workflow.reply_to_citizen(session, finished, OFFICER, "Kami perbaiki.", calendar)
         workflow.resolve(session, finished, OFFICER, "Sudah.")

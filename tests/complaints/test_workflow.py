@@ -79,7 +79,9 @@ def _actions(session: Session, calendar: WorkingCalendar) -> dict[str, Callable[
         "verify": lambda c: workflow.verify(session, c, OFFICER, calendar),
         "route": lambda c: workflow.route(session, c, OFFICER, other),
         "assign": lambda c: workflow.assign(session, c, OFFICER, officer),
-        "request_info": lambda c: workflow.request_info(session, c, OFFICER, "Mohon kirim foto lokasinya."),
+        "request_info": lambda c: workflow.request_info(
+            session, c, OFFICER, "Mohon kirim foto lokasinya.", calendar
+        ),
         "provide_info": lambda c: workflow.provide_info(session, c, "Ini fotonya", calendar),
         "reply": lambda c: workflow.reply_to_citizen(
             session, c, OFFICER, "Akan kami tambal minggu ini.", calendar
@@ -177,7 +179,7 @@ def test_the_citizen_is_told_on_their_channel_at_each_step_that_matters(
     with seeded.session() as session:
         complaint = filed(session, citizen, calendar)
         workflow.verify(session, complaint, OFFICER, calendar)
-        workflow.request_info(session, complaint, OFFICER, "Mohon kirim foto lokasinya.")
+        workflow.request_info(session, complaint, OFFICER, "Mohon kirim foto lokasinya.", calendar)
         workflow.provide_info(session, complaint, "sudah saya kirim", calendar)
         workflow.reply_to_citizen(session, complaint, OFFICER, "Akan kami tambal minggu ini.", calendar)
         workflow.resolve(session, complaint, OFFICER, "Jalan sudah ditambal.")
@@ -272,7 +274,7 @@ def test_deadlines_move_with_the_stage(seeded: Database, citizen: int, calendar:
         complaint = filed(session, citizen, calendar)
         workflow.verify(session, complaint, OFFICER, calendar)
         assert complaint.due_kind == "response"
-        workflow.request_info(session, complaint, OFFICER, "Fotonya?")
+        workflow.request_info(session, complaint, OFFICER, "Fotonya?", calendar)
         assert complaint.due_at is None  # paused while the citizen answers
         workflow.provide_info(session, complaint, "ini", calendar)
         workflow.reply_to_citizen(session, complaint, OFFICER, "Kami tangani.", calendar)
@@ -316,3 +318,37 @@ def test_a_later_reply_leaves_the_resolution_clock_running(
         workflow.reply_to_citizen(session, complaint, OFFICER, "Masih dikerjakan.", calendar)
 
         assert complaint.due_kind == "resolve" and complaint.due_at == due
+
+
+def test_waiting_for_the_citizen_pauses_the_deadline_and_resumes_it_with_the_days_left(
+    seeded: Database, citizen: int, calendar: WorkingCalendar
+) -> None:
+    monday = datetime(2026, 11, 2, 9, tzinfo=WIB)
+    with seeded.session() as session:
+        complaint = workflow.file_complaint(session, draft(citizen), calendar, now=monday)
+        workflow.verify(session, complaint, OFFICER, calendar)  # response due: 5 working days
+        complaint.due_at = calendar.add_working_days(monday, 5)
+        wednesday = monday + timedelta(days=2)
+        workflow.request_info(session, complaint, OFFICER, "Mohon kirim fotonya.", calendar, now=wednesday)
+        assert complaint.due_at is None and complaint.paused_days_left == 3
+
+        two_weeks_later = wednesday + timedelta(days=14)
+        workflow.provide_info(session, complaint, "Ini fotonya", calendar, now=two_weeks_later)
+
+        assert complaint.due_kind == "response"  # the same deadline, not a fresh one of 5 days
+        assert complaint.due_at == calendar.add_working_days(two_weeks_later, 3)
+        assert complaint.paused_days_left is None and complaint.paused_due_kind is None
+
+
+def test_a_deadline_already_missed_when_paused_leaves_one_working_day_after_the_answer(
+    seeded: Database, citizen: int, calendar: WorkingCalendar
+) -> None:
+    monday = datetime(2026, 11, 2, 9, tzinfo=WIB)
+    with seeded.session() as session:
+        complaint = workflow.file_complaint(session, draft(citizen), calendar, now=monday)
+        late = monday + timedelta(days=10)
+        workflow.request_info(session, complaint, OFFICER, "Alamat lengkapnya?", calendar, now=late)
+        workflow.provide_info(session, complaint, "Jl. Merdeka 5", calendar, now=late + timedelta(days=1))
+
+        assert complaint.due_kind == "verify"
+        assert complaint.due_at == calendar.add_working_days(late + timedelta(days=1), 1)
