@@ -3,9 +3,10 @@
 The decision uses an *answerability* score: the fused score of the best service, plus how much
 closer the question is to that service than to anything off-topic (dense similarity to the best
 service row minus dense similarity to the closest phrase of the off-topic banks: Rasa's
-out_of_scope examples, catalog/not_covered.yml and catalog/off_topic.yml), minus a little for each
-of the question's terms the best service's text never uses (a question about a work-accident claim
-matched to the old-age savings entry names things that entry does not).
+out_of_scope examples, catalog/not_covered.yml, local_programs.yml and off_topic.yml), minus a little
+for each of the question's terms the best service's text never uses (a question about a work-accident
+claim matched to the old-age savings entry names things that entry does not), minus a little more for
+a long message (a long story shares words with many entries by chance).
 It is mapped to a calibrated probability that the best service is the right answer. The constants
 were fitted on the development sets (tests/data/retrieval_dev.yml, retrieval_real_dev.yml) with
 bench/fit_retrieval.py and checked on the held-out

@@ -15,18 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from complaints.models import Category, Privacy, Region
+from nlu.framing import COMPLAINT
 from nlu.normalize import normalize
 
 # The intents after which the conversation files a complaint: the model's own, or information given
 # out of context that reads like one (a confident category suggestion).
-COMPLAINT_INTENT = "file_complaint"
 INFORM_INTENT = "inform"
 
 
 def starts_complaint(intent: str, confident_category: bool) -> bool:
     """Whether a message with this intent starts the complaint form (the rules in bot/data/rules.yml
     and ``ActionInformOutOfContext``): what `loket eval complaints` counts as detected."""
-    return intent == COMPLAINT_INTENT or (intent == INFORM_INTENT and confident_category)
+    return intent == COMPLAINT or (intent == INFORM_INTENT and confident_category)
 
 
 # "laporan saya di aplikasi ...", "sudah lapor lewat SP4N LAPOR", "aduan saya di IG pemkot": a report
