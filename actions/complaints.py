@@ -612,6 +612,8 @@ class ActionRateComplaint(_OwnTicketAction):
                 workflow.rate(session, complaint, int(rating))
             except (workflow.InvalidRating, TypeError, ValueError):
                 return messages.text("rate_invalid"), open_for_dispute
+            except workflow.ChangedMeanwhile as changed:
+                return messages.text("complaint_changed_meanwhile").format(number=changed.number), None
             return messages.text("rate_thanks").format(number=complaint.number), open_for_dispute
 
 
@@ -641,4 +643,6 @@ class ActionDisputeComplaint(_OwnTicketAction):
                 workflow.reopen(session, complaint, _text(tracker), calendar, now=now)
             except workflow.DisputeWindowClosed:
                 return messages.text("dispute_too_late").format(number=complaint.number)
+            except workflow.ChangedMeanwhile as changed:  # the deadline job closed it, or an officer acted
+                return messages.text("complaint_changed_meanwhile").format(number=changed.number)
             return messages.text("dispute_reopened").format(number=complaint.number)

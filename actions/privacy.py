@@ -13,7 +13,7 @@ from actions.complaints import FORM_SLOTS, _WithDatabase
 from bot import messages
 from bot.db import utcnow
 from channels import contacts
-from complaints import privacy
+from complaints import privacy, workflow
 from complaints.calendar import format_date
 
 
@@ -63,6 +63,9 @@ class ActionDeleteMyData(_WithDatabase, Action):
     ) -> list[dict[str, Any]]:
         contact_id = contacts.contact_id_of(tracker.sender_id)
         erasure = await asyncio.to_thread(self._erase, contact_id)
+        if erasure is None:
+            dispatcher.utter_message(text=messages.text("erased_changed_meanwhile"))
+            return []
         text = messages.text("erased")
         if erasure.anonymised_tickets:
             text += "\n" + messages.text("erased_anonymised").format(
@@ -73,6 +76,10 @@ class ActionDeleteMyData(_WithDatabase, Action):
         dispatcher.utter_message(text=text)
         return [SlotSet(slot, None) for slot in (*FORM_SLOTS, "last_service")]
 
-    def _erase(self, contact_id: int) -> privacy.Erasure:
-        with self.db.session() as session:
-            return privacy.erase(session, contact_id, utcnow())
+    def _erase(self, contact_id: int) -> privacy.Erasure | None:
+        """The erasure, or None if a ticket changed meanwhile: then nothing is erased (all or nothing)."""
+        try:
+            with self.db.session() as session:
+                return privacy.erase(session, contact_id, utcnow())
+        except workflow.ChangedMeanwhile:
+            return None

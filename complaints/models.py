@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -71,12 +72,14 @@ class SlaState(enum.StrEnum):
 
 
 class Region(Base):
-    """A province, regency/city or district, keyed by its Kemendagri code ("32.73.07")."""
+    """A province, regency/city, district or desa/kelurahan, keyed by its Kemendagri code ("32.73.07")."""
 
     __tablename__ = "regions"
 
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    level: Mapped[str] = mapped_column(String(16), doc="provinsi | kabupaten | kota | kecamatan")
+    level: Mapped[str] = mapped_column(
+        String(16), doc="provinsi | kabupaten | kota | kecamatan | kelurahan | desa"
+    )
     name: Mapped[str] = mapped_column(String(128), index=True)
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
 
@@ -177,6 +180,15 @@ class Complaint(Base):
         Index("ix_complaints_contact_status", "contact_id", "status"),
         Index("ix_complaints_status_due", "status", "due_at"),
         Index("ix_complaints_agency_status", "agency_id", "status"),
+        # The deadline sweep's query (complaints/sla.py): only tickets with a running, unescalated
+        # deadline can change state, so the index holds nothing else.
+        Index(
+            "ix_complaints_sweep",
+            "sla_state",
+            "due_at",
+            postgresql_where=text("due_at IS NOT NULL AND escalated_at IS NULL"),
+            sqlite_where=text("due_at IS NOT NULL AND escalated_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -217,6 +229,15 @@ class Complaint(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rating: Mapped[int | None] = mapped_column(Integer)
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(
+        Integer, default=1, server_default="1", doc="Raised by every workflow change (optimistic locking)."
+    )
+
+    # Every UPDATE checks the version it read, so a change made on a stale copy is refused
+    # (https://docs.sqlalchemy.org/en/20/orm/versioning.html). The workflow raises it itself
+    # (version_id_generator=False): the sweep's due-soon flag is bookkeeping, and must not make an
+    # officer's reply fail as if someone had changed the ticket.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     category: Mapped[Category | None] = relationship(lazy="joined")
     agency: Mapped[Agency | None] = relationship(lazy="joined")

@@ -6,18 +6,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.logs import redact
 from catalog.models import UnansweredQuestion
-from channels.inbox import forget_texts
+from channels.inbox import ERASED_TEXT, forget_texts
 from channels.models import Contact, InboxMessage, OutboxMessage, QueueStatus
-from complaints.models import OPEN_STATUSES, Attachment, Complaint, ComplaintEvent, Privacy, Role
+from complaints import workflow
+from complaints.models import Complaint, Privacy, Role
 
-ERASED = "[dihapus]"
+ERASED = ERASED_TEXT  # what an erased message or a citizen's erased words read
 
 
 @dataclass(frozen=True)
@@ -126,38 +126,17 @@ class Erasure:
 def erase(session: Session, contact_id: int, now: datetime) -> Erasure:
     """Remove the contact's personal data except what open tickets need.
 
-    Finished tickets stay, anonymised (no name, no link to the contact, personal numbers masked in
-    the text, the citizen's own messages in the log replaced, their photos deleted: a picture can
-    show a face or a house). Message texts are cleared. Without
-    open tickets the contact itself is removed once the last reply to it has been delivered
-    (``finish_erasures``), together with its Rasa conversation.
+    Finished tickets stay, anonymised through the workflow (``workflow.anonymise``), which logs it.
+    Message texts are cleared. Without open tickets the contact itself is removed once the last
+    reply to it has been delivered (``finish_erasures``), together with its Rasa conversation.
+    Raises ``workflow.ChangedMeanwhile`` if a ticket changed while this ran: roll back and ask again.
     """
     rows = session.scalars(select(Complaint).where(Complaint.contact_id == contact_id)).all()
-    kept = [complaint.number for complaint in rows if complaint.status in OPEN_STATUSES]
-    finished = [complaint for complaint in rows if complaint.status not in OPEN_STATUSES]
+    finishable = workflow.TRANSITIONS["anonymise"]
+    finished = [complaint for complaint in rows if complaint.status in finishable]
+    kept = [complaint.number for complaint in rows if complaint.status not in finishable]
     for complaint in finished:
-        complaint.contact_id, complaint.citizen_name, complaint.anonymised_at = None, None, now
-        complaint.description = redact(complaint.description)
-        complaint.location_text = redact(complaint.location_text) if complaint.location_text else None
-    if finished:
-        # The one sanctioned change to the append-only log: erasing the citizen's own words.
-        session.execute(
-            update(ComplaintEvent)
-            .where(
-                ComplaintEvent.complaint_id.in_([complaint.id for complaint in finished]),
-                ComplaintEvent.actor == "citizen",
-                ComplaintEvent.message.is_not(None),
-            )
-            .values(message=ERASED)
-            .execution_options(synchronize_session=False)
-        )
-        for attachment in session.scalars(
-            select(Attachment).where(Attachment.complaint_id.in_([complaint.id for complaint in finished]))
-        ):
-            if attachment.stored_path:
-                Path(attachment.stored_path).unlink(missing_ok=True)
-            attachment.stored_path = attachment.source_url = None
-            attachment.fetch_error = "erased"
+        workflow.anonymise(session, complaint, now)
     for question in session.scalars(
         select(UnansweredQuestion).where(UnansweredQuestion.contact_id == contact_id)
     ):

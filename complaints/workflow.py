@@ -3,22 +3,30 @@
 Each checks that the change is allowed from the complaint's status (``IllegalTransition`` otherwise),
 updates the deadlines, appends to the event log and queues the citizen's notification through the
 outbox, all in the caller's transaction. Consoles and actions never change complaints directly.
+
+Each change is written at once, all or nothing, and raises the complaint's version: a change made on
+a copy read before someone else's change is refused (``ChangedMeanwhile``) instead of overwriting it.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot import messages
 from bot.db import utcnow
+from bot.logs import redact
 from channels.base import Button, Reply, Template
-from channels.inbox import queue_notification
+from channels.inbox import ERASED_TEXT, queue_notification
 from complaints import privacy, routing, tickets
 from complaints.calendar import WorkingCalendar
 from complaints.models import (
@@ -38,6 +46,7 @@ from complaints.models import (
 
 UPDATE_TEMPLATE = "complaint_update"  # key of the approved WhatsApp template in LOKET_TWILIO_TEMPLATES
 DISPUTE_WINDOW_DAYS = 5  # working days after "selesai" in which the citizen may dispute the answer
+ERASURE_REASON = "hapus_data"  # the citizen asked for their personal data to be erased (UU 27/2022)
 
 S = Status
 # action → {status it may start from: status it leads to}; None keeps the status.
@@ -61,6 +70,7 @@ TRANSITIONS: dict[str, dict[Status, Status | None]] = {
     "rate": {S.SELESAI: None, S.DITUTUP: None},
     "escalate": {s: None for s in (S.BARU, S.TERVERIFIKASI, S.DIPROSES)},
     "recategorize": {s: None for s in (S.BARU, S.TERVERIFIKASI, S.DIPROSES, S.MENUNGGU_WARGA)},
+    "anonymise": {S.DITUTUP: None, S.DITOLAK: None},  # open tickets still need the citizen
 }
 
 
@@ -84,6 +94,18 @@ class InvalidRating(WorkflowError):
 
 class MissingAgency(WorkflowError):
     """Verification needs an agency: the routed one or one the verifier chose."""
+
+
+class ChangedMeanwhile(WorkflowError):
+    """Someone else changed the complaint after it was read; nothing of this change was written.
+
+    ``actor`` (citizen | officer | system), ``by`` (the officer's name) and ``at`` describe the latest
+    change, from the event log. Read the complaint again before deciding anew.
+    """
+
+    def __init__(self, number: str, actor: str | None, by: str | None, at: datetime | None) -> None:
+        super().__init__(f"{number}: changed by the {actor or 'unknown'} actor since it was read")
+        self.number, self.actor, self.by, self.at = number, actor, by, at
 
 
 @dataclass(frozen=True)
@@ -119,6 +141,50 @@ class Draft:
     service_id: str | None = None
     consented_at: datetime | None = None
     attachments: tuple[dict[str, Any], ...] = ()  # media a channel received: url, content_type, size
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _one_change(
+    change: Callable[Concatenate[Session, Complaint, P], R],
+) -> Callable[Concatenate[Session, Complaint, P], R]:
+    """Run ``change`` in a savepoint and write it at once: a refused change leaves nothing behind,
+    and a complaint changed by someone else since it was read raises ``ChangedMeanwhile`` here, with
+    the caller's transaction still usable, rather than as a StaleDataError at commit."""
+
+    @functools.wraps(change)
+    def written(session: Session, complaint: Complaint, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        number, complaint_id = complaint.number, complaint.id
+        try:
+            with session.begin_nested():
+                return change(session, complaint, *args, **kwargs)
+        except StaleDataError:
+            if not session.is_active:  # a stale write pending from before: the transaction is lost
+                raise ChangedMeanwhile(number, None, None, None) from None
+            raise _changed_meanwhile(session, number, complaint_id) from None
+
+    return written
+
+
+def _changed_meanwhile(session: Session, number: str, complaint_id: int) -> ChangedMeanwhile:
+    latest = session.scalars(
+        select(ComplaintEvent)
+        .where(ComplaintEvent.complaint_id == complaint_id)
+        .order_by(ComplaintEvent.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return ChangedMeanwhile(number, None, None, None)
+    officer = session.get(Officer, latest.officer_id) if latest.officer_id is not None else None
+    return ChangedMeanwhile(number, latest.actor, officer.display_name if officer else None, latest.at)
+
+
+def changed_meanwhile_text(changed: ChangedMeanwhile, language: str = "id") -> str:
+    """What a console says when its change lost to someone else's (the 409 page's text)."""
+    name = changed.by or messages.text(f"changed_by_{changed.actor or 'someone'}", language)
+    return messages.text("complaint_changed_by", language).format(name=name)
 
 
 def file_complaint(
@@ -190,6 +256,7 @@ def _insert_with_unique_number(session: Session, complaint: Complaint, attempts:
     raise RuntimeError("could not draw a free ticket number")
 
 
+@_one_change
 def verify(
     session: Session,
     complaint: Complaint,
@@ -198,15 +265,19 @@ def verify(
     agency: Agency | None = None,
 ) -> None:
     """Accept a new complaint as genuine and hand it to its agency (the routed one unless ``agency``)."""
-    if agency is not None:
-        complaint.agency_id = agency.id
-    if complaint.agency_id is None:
+    _check(complaint, "verify")  # before the agency changes: a refused verify changes nothing
+    agency_id = agency.id if agency is not None else complaint.agency_id
+    if agency_id is None:
         raise MissingAgency(f"{complaint.number}: choose the agency before verifying")
-    now = _change(session, complaint, "verify", actor, notify="complaint_verified")
-    complaint.verified_at = now
+    now = _change(
+        session, complaint, "verify", actor, data={"agency": agency.slug} if agency else None,
+        notify="complaint_verified",
+    )  # fmt: skip
+    complaint.agency_id, complaint.verified_at = agency_id, now
     _set_due(complaint, "response", calendar, now)
 
 
+@_one_change
 def recategorize(session: Session, complaint: Complaint, actor: Actor, category: Category) -> None:
     """Correct a ticket's category (verifiers and officers). A new ticket is routed again by the rules
     for its new category; the citizen's words, personal data masked, are proposed as an example of
@@ -242,18 +313,21 @@ def recategorize(session: Session, complaint: Complaint, actor: Actor, category:
         )
 
 
+@_one_change
 def route(session: Session, complaint: Complaint, actor: Actor, agency: Agency) -> None:
     """Set or change the responsible agency before work starts (the verifiers' queue)."""
     _change(session, complaint, "route", actor, data={"agency": agency.slug})
     complaint.agency_id = agency.id
 
 
+@_one_change
 def assign(session: Session, complaint: Complaint, actor: Actor, officer: Officer) -> None:
     """Give the complaint to one officer of its agency."""
     _change(session, complaint, "assign", actor, data={"officer": officer.username})
     complaint.officer_id = officer.id
 
 
+@_one_change
 def request_info(
     session: Session,
     complaint: Complaint,
@@ -277,6 +351,7 @@ def request_info(
     complaint.due_kind, complaint.due_at = "citizen", None
 
 
+@_one_change
 def provide_info(
     session: Session, complaint: Complaint, text: str, calendar: WorkingCalendar, now: datetime | None = None
 ) -> None:
@@ -292,6 +367,7 @@ def provide_info(
     _set_due(complaint, stage, calendar, now, days=max(left, 1) if left is not None else None)
 
 
+@_one_change
 def reply_to_citizen(
     session: Session, complaint: Complaint, actor: Actor, text: str, calendar: WorkingCalendar
 ) -> None:
@@ -304,6 +380,7 @@ def reply_to_citizen(
         _set_due(complaint, "resolve", calendar, now)
 
 
+@_one_change
 def resolve(session: Session, complaint: Complaint, actor: Actor, text: str) -> None:
     """The agency says the problem is solved; the citizen is asked to rate it (or dispute it)."""
     now = _change(
@@ -313,6 +390,7 @@ def resolve(session: Session, complaint: Complaint, actor: Actor, text: str) -> 
     complaint.due_kind, complaint.due_at, complaint.sla_state = None, None, SlaState.ON_TRACK
 
 
+@_one_change
 def reject(session: Session, complaint: Complaint, actor: Actor, reason: RejectReason, note: str) -> None:
     """Refuse the complaint with a reason the citizen is told (use forward/mark_duplicate where they fit)."""
     _change(
@@ -323,6 +401,7 @@ def reject(session: Session, complaint: Complaint, actor: Actor, reason: RejectR
     complaint.due_kind, complaint.due_at = None, None
 
 
+@_one_change
 def forward(
     session: Session, complaint: Complaint, actor: Actor, agency: Agency, note: str, calendar: WorkingCalendar
 ) -> None:
@@ -335,6 +414,7 @@ def forward(
     _set_due(complaint, "response", calendar, now)
 
 
+@_one_change
 def mark_duplicate(session: Session, complaint: Complaint, actor: Actor, original: Complaint) -> None:
     """Close as a duplicate of ``original``; the citizen gets the original's number to follow."""
     if original.id == complaint.id:
@@ -348,6 +428,7 @@ def mark_duplicate(session: Session, complaint: Complaint, actor: Actor, origina
     complaint.due_kind, complaint.due_at = None, None
 
 
+@_one_change
 def reopen(
     session: Session,
     complaint: Complaint,
@@ -371,12 +452,14 @@ def reopen(
     _set_due(complaint, "response", calendar, now)
 
 
-def close(session: Session, complaint: Complaint, actor: Actor) -> None:
+@_one_change
+def close(session: Session, complaint: Complaint, actor: Actor, now: datetime | None = None) -> None:
     """Close for good (after the dispute window, or a rejected complaint)."""
-    now = _change(session, complaint, "close", actor)
+    now = _change(session, complaint, "close", actor, now=now)
     complaint.closed_at = now
 
 
+@_one_change
 def rate(session: Session, complaint: Complaint, rating: int) -> None:
     """The citizen's 1-5 satisfaction rating, once."""
     if not 1 <= rating <= 5 or complaint.rating is not None:
@@ -385,10 +468,39 @@ def rate(session: Session, complaint: Complaint, rating: int) -> None:
     complaint.rating = rating
 
 
+@_one_change
 def escalate(session: Session, complaint: Complaint, now: datetime) -> None:
     """An overdue complaint goes up to the supervisors (once per deadline)."""
     _change(session, complaint, "escalate", SYSTEM, data={"due_kind": complaint.due_kind}, now=now)
     complaint.escalated_at = now
+
+
+@_one_change
+def anonymise(session: Session, complaint: Complaint, now: datetime) -> None:
+    """Erase the citizen from a finished ticket at their request (HAPUS DATA): no name, no link to
+    their contact, personal numbers masked in the text, their own words in the log replaced and their
+    photos deleted (a picture can show a face or a house). The event says who asked, when and why,
+    and nothing about them."""
+    _change(session, complaint, "anonymise", CITIZEN, reason=ERASURE_REASON, now=now)
+    complaint.contact_id, complaint.citizen_name, complaint.anonymised_at = None, None, now
+    complaint.description = redact(complaint.description)
+    complaint.location_text = redact(complaint.location_text) if complaint.location_text else None
+    # The one sanctioned change to the append-only log: erasing the citizen's own words.
+    session.execute(
+        update(ComplaintEvent)
+        .where(
+            ComplaintEvent.complaint_id == complaint.id,
+            ComplaintEvent.actor == CITIZEN.kind,
+            ComplaintEvent.message.is_not(None),
+        )
+        .values(message=ERASED_TEXT)
+        .execution_options(synchronize_session=False)
+    )
+    for attachment in session.scalars(select(Attachment).where(Attachment.complaint_id == complaint.id)):
+        if attachment.stored_path:
+            Path(attachment.stored_path).unlink(missing_ok=True)
+        attachment.stored_path = attachment.source_url = None
+        attachment.fetch_error = "erased"
 
 
 def _change(
@@ -406,13 +518,11 @@ def _change(
     rating: bool = False,
     now: datetime | None = None,
 ) -> datetime:
-    allowed = TRANSITIONS[action]
-    current = Status(complaint.status)
-    if current not in allowed:
-        raise IllegalTransition(complaint, action)
-    target = to_status or allowed[current] or current
+    current = _check(complaint, action)
+    target = to_status or TRANSITIONS[action][current] or current
     now = now or utcnow()
     complaint.status, complaint.updated_at = target, now
+    complaint.version += 1
     _log(
         session, complaint, action, actor, current, target, reason=reason, message=message, data=data, at=now
     )
@@ -421,6 +531,14 @@ def _change(
             session, complaint.contact_id, notification(complaint, notify, message, notify_values, rating)
         )
     return now
+
+
+def _check(complaint: Complaint, action: str) -> Status:
+    """The complaint's status, if ``action`` is allowed from it."""
+    current = Status(complaint.status)
+    if current not in TRANSITIONS[action]:
+        raise IllegalTransition(complaint, action)
+    return current
 
 
 def notification(

@@ -107,16 +107,33 @@ def asks_something(text: str) -> bool:
 # into grievances ("KK saya 2 bulan belum terbit, mohon dibantu"). These cues decide between the two
 # where the classifier's intent and the message's framing disagree (``reframe``).
 
-# "mau tanya", "apakah", "cuma nanya aturannya": the writer says they are asking.
-_ASKING = re.compile(
-    r"\b(?:(?:mau|ingin|pengen|pingin|izin|ijin|boleh|numpang|sekedar|sekadar|cuma|cuman|hanya|bade|badhe)\s+"
+# "mau tanya", "cuma nanya aturannya", "syaratnya apa": the writer says they are asking.
+_SAYS_ASKING = (
+    r"(?:(?:mau|ingin|pengen|pingin|izin|ijin|boleh|numpang|sekedar|sekadar|cuma|cuman|hanya|bade|badhe)\s+"
     r"(?:tanya|nanya|bertanya|naros|takon|konsultasi)|nanya\s+dong|tanya\s+dong|"
     r"(?:hanya|cuma|sekadar|sekedar)\s+(?:ingin|mau|pengen)\s+(?:tahu|tau)|pengen\s+tau|ingin\s+tahu|"
-    r"mohon\s+(?:info|informasi|penjelasan|pencerahan)|apakah|itu\s+apa|apa\s+itu|"
-    r"(?:bagaimana|gimana|gmn)\s+(?:cara|prosedur)\w*|prosedurnya|syarat(?:nya)?\s+apa|"
-    r"masih\s+ada\s+(?:ga|gak|nggak|tidak|ngga)|buat\s+apa|untuk\s+apa|"
-    r"(?:boleh|bisa|perlu|wajib|harus)\s+(?:ga|gak|nggak|tidak|ngga)\b)\b",
+    r"mohon\s+(?:info|informasi|pencerahan)|itu\s+apa|apa\s+itu|"
+    r"(?:bagaimana|gimana|gmn)\s+(?:cara|prosedur)\w*|prosedurnya|syarat(?:nya)?\s+apa)"
+)
+_SAYS_ASKING_RE = re.compile(rf"\b{_SAYS_ASKING}\b", re.IGNORECASE)
+# ... or only asks in passing: "apakah", "bisa tidak", which a grievance uses as often ("apakah tidak
+# ada petugasnya?", "bisa tidak depo itu dipindah?").
+_ASKING = re.compile(
+    rf"\b(?:{_SAYS_ASKING}|mohon\s+penjelasan|apakah|masih\s+ada\s+(?:ga|gak|nggak|tidak|ngga)|buat\s+apa|"
+    r"untuk\s+apa|(?:boleh|bisa|perlu|wajib|harus)\s+(?:ga|gak|nggak|tidak|ngga)\b)\b",
     re.IGNORECASE,
+)
+# "Izin melapor", "saya ingin melaporkan": the writer says they are reporting (not a birth, a loss or
+# taxes, which are services).
+_SAYS_REPORTING = re.compile(
+    r"\b(?:izin|ijin|mau|ingin|hendak|bermaksud|pengen)\s+(?:melapor|melaporkan|lapor|ngelapor|mengadu|ngadu|"
+    r"menyampaikan\s+(?:keluhan|aduan|pengaduan))\b(?!\s+(?:kehilangan|kelahiran|kematian|pajak|spt|diri))",
+    re.IGNORECASE,
+)
+# "di" written onto a place ("dikelurahan"): not a verb in the passive.
+_JOINED_PLACE = (
+    r"(?:mana|sana|sini|situ|rumah|kantor|kelurahan|kecamatan|desa|kota|kabupaten|dalam|luar|atas|bawah|"
+    r"depan|belakang|samping|sebelah|dekat)"
 )
 # Asking for action, or telling of being let down: what makes a story a grievance.
 _DEMAND = re.compile(
@@ -127,7 +144,15 @@ _DEMAND = re.compile(
     r"(?:kemana|ke\s+mana)\s+(?:lagi\s+)?(?:harus\s+)?(?:mengadu|ngadu|minta\s+tolong)|"
     r"kapan\s+(?:mau\s+|akan\s+)?(?:diperbaiki|dibenerin|ditindak\w*|diangkut|dibersihkan|dibersihin|ditangani|"
     r"diperhatikan|diselesaikan|dicairkan|diproses|ditertibkan|diganti|dibuat|jadi)\w*|segera\s+di\w+|"
-    r"harus\s+(?:bagaimana|gimana|gmn)(?:\s+lagi)?|(?:gimana|bagaimana)\s+(?:ini|dong|sih)\b",
+    r"harus\s+(?:bagaimana|gimana|gmn)(?:\s+lagi)?|(?:gimana|bagaimana)\s+(?:ini|dong|sih)\b|"
+    # what is to be done, a few words after the plea: "minta saluran diperlebar", "mohon pemda bisa bantu"
+    rf"(?:mohon|tolong|tlg|minta|mhn|nyuhunkeun)\s+(?:\w+\s+){{1,3}}?(?:di(?!{_JOINED_PLACE}\b)\w{{4,}}|bantu\w*|"
+    r"ada\s+tindakan|tindakan|keadilan)|tolong\s+(?:cepet|cepat|segera)|\w+keun\s+geura|"
+    # indignation: "kok dibiarin?", "masa masih gini", "ini bener ga sih?", "tidak adil"
+    r"(?:kok|koq)\s+(?:di)?(?:biarin|biarkan|diamkan|diam\s+saja|cuek)|masa\s+(?:masih|sih|iya)|"
+    r"(?:ini|itu)\s+(?:bener|benar|wajar|boleh)\s+(?:ga|gak|nggak|tidak|ngga)|"
+    r"jelas\s+(?:tidak|ga|gak|nggak)\s+(?:benar|bener|adil)|(?:tidak|tak|ga|gak|nggak)\s+adil|"
+    r"perlakuan\w*\s+(?:nya\s+)?(?:beda|berbeda)",
     re.IGNORECASE,
 )
 _LET_DOWN = re.compile(
@@ -138,7 +163,17 @@ _LET_DOWN = re.compile(
     r"dicabut|dicoret|dipotong|ditahan|dipungut|diminta\s+(?:uang|bayar)|dimintai|"
     r"tidak\s+ada\s+yang\s+(?:mau\s+)?(?:tanggung\s+jawab|peduli)|sudah\s+\d+\s*(?:x|kali)|"
     r"mengeluh|keluhan\s+saya|komplain|ga\s+gerak|tidak\s+bergerak|stuck|mandek|ga\s+bisa\s+dihubungi|"
-    r"tidak\s+bisa\s+dihubungi)\b|[!?]{2,}",
+    r"tidak\s+bisa\s+dihubungi|"
+    # a problem that has lasted
+    r"(?:sudah|sdh|udah|udh)\s+(?:ber(?:hari|minggu|bulan|tahun)-(?:hari|minggu|bulan|tahun)|tahunan|bulanan|"
+    r"lama\s+sekali|lama\s+banget|jadi\s+pemandangan))\b|[!?]{2,}",
+    re.IGNORECASE,
+)
+# Wrongdoing told as it happened: a grievance unless the writer asks about it ("takut ketipu, di mana
+# ceknya?").
+_WRONGDOING = re.compile(
+    r"\b(?:salah\s+sasaran|dicairkan\s+(?:oleh\s+)?orang\s+lain|calo|pungli|oknum|ketipu|tertipu|ditipu|"
+    r"diteror|neror|ngancem\w*|diancam|tanpa\s+alasan|(?:tidak|ga|gak|nggak)\s+pernah\s+(?:sampai|nyampe))\b",
     re.IGNORECASE,
 )
 # Thanks and praise for something put right ("lampu jalan udah nyala lagi, makasih").
@@ -162,6 +197,10 @@ COMPLAINT, QUESTION, THANKS = "file_complaint", "ask_howto", "thanks"
 # Thanks and greetings carry "bolak-balik" or "capek" in passing, so only a demand turns them.
 _MISTAKEN_FOR_OTHER = frozenset({"ask_howto", "check_status", "nlu_fallback", "inform"})
 _MISTAKEN_IF_DEMANDED = frozenset({"thanks", "greet", "opt_in"})
+# A grievance about something outside the catalog is often read as out of scope ("pinjol ilegal neror
+# saya ..."), but chatter pleads and sighs too ("tolong bantu promosiin", "capek"): out of scope turns
+# only on wrongdoing, or on a plea together with being let down.
+OUT_OF_SCOPE, _STORY_WORDS = "out_of_scope", 10
 
 
 def is_grievance(text: str) -> bool:
@@ -171,11 +210,19 @@ def is_grievance(text: str) -> bool:
     jadi juga")."""
     demand, let_down, own = bool(_DEMAND.search(text)), bool(_LET_DOWN.search(text)), is_own_case(text)
     asking = bool(_ASKING.search(text))
+    if _SAYS_REPORTING.search(text) and not _SAYS_ASKING_RE.search(text):
+        return True
+    if _WRONGDOING.search(text) and (demand or not asks_something(text)):
+        return True
     if demand and (let_down or own or not asking):
         return True
     if let_down and (own or not asking or _shouting(text)):
         return True
     return own and not asks_something(text)
+
+
+def _told_wrong(text: str) -> bool:
+    return bool(_WRONGDOING.search(text)) or bool(_DEMAND.search(text) and _LET_DOWN.search(text))
 
 
 def _shouting(text: str) -> bool:
@@ -195,11 +242,15 @@ def reframe(intent: str, text: str) -> str:
     if intent == COMPLAINT:
         if is_thanks(text):
             return THANKS
-        if _ASKING.search(text) and not is_grievance(text):
+        if is_grievance(text):
+            return intent
+        if _SAYS_ASKING_RE.search(text) or (_ASKING.search(text) and not _LET_DOWN.search(text)):
             return QUESTION
         return intent
     if len(text.split()) < 6 or not is_grievance(text):
         return intent
     if intent in _MISTAKEN_FOR_OTHER or (intent in _MISTAKEN_IF_DEMANDED and _DEMAND.search(text)):
+        return COMPLAINT
+    if intent == OUT_OF_SCOPE and len(text.split()) >= _STORY_WORDS and _told_wrong(text):
         return COMPLAINT
     return intent

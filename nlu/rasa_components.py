@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text, Type
+import hashlib
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text, Type
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -17,8 +19,9 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu import normalize as normalize_module
 from nlu.framing import reframe
-from nlu.normalize import normalize, tokenize
+from nlu.normalize import LEXICON_PATH, normalize, tokenize
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
@@ -32,6 +35,14 @@ class NormalizingTokenizer(WhitespaceTokenizer):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {**WhitespaceTokenizer.get_default_config()}
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        # The lexicon and the normaliser's code are inputs Rasa cannot see: without this, editing
+        # them kept the cached features and classifier of the previous training.
+        digest = hashlib.sha256(LEXICON_PATH.read_bytes())
+        digest.update(Path(normalize_module.__file__).read_bytes())
+        return digest.hexdigest()
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = message.get(attribute)

@@ -1,15 +1,20 @@
-"""Stand-ins for the outside world, at its edge: local HTTP servers that play a provider's API."""
+"""Stand-ins for the outside world, at its edge: local HTTP servers that play a provider's API, and
+another writer to the database."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from bot.db import Database
 from channels import sms_gateway
 
 
@@ -54,3 +59,23 @@ def fake_sms_gateway(secret: str) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def another_writer_first(db: Database, change: Callable[[Session], None]) -> Iterator[list[bool]]:
+    """Someone else commits ``change`` in their own transaction the moment the code under test is
+    about to write for the first time, after its reads: the race of two requests on PostgreSQL,
+    played in order. The list yielded holds True once the other writer has written."""
+    wrote: list[bool] = []
+
+    def first(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith(("SAVEPOINT", "INSERT", "UPDATE", "DELETE")) and not wrote:
+            wrote.append(True)
+            with db.session() as session:
+                change(session)
+
+    event.listen(db.engine, "before_cursor_execute", first)
+    try:
+        yield wrote
+    finally:
+        event.remove(db.engine, "before_cursor_execute", first)

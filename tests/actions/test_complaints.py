@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from actions.complaints import (
     ActionAskComplaintCategory,
     ActionCheckStatus,
     ActionComplaintStart,
+    ActionDisputeComplaint,
     ValidateComplaintForm,
 )
 from bot import messages
-from bot.db import Database
+from bot.db import Database, utcnow
 from channels.contacts import contact_for
-from complaints import workflow
+from complaints import sla, workflow
 from complaints.calendar import WorkingCalendar
-from complaints.models import Privacy
+from complaints.models import Complaint, Privacy, Status
+from tests.fakes import another_writer_first
 
 Understanding = tuple[Any, ...]
 
@@ -211,3 +217,33 @@ async def test_when_no_category_fits_the_whole_list_is_offered_without_a_guess(
     assert slots["complaint_suggestions"] == []
     assert ask.messages[0]["text"] == messages.text("complaint_ask_category_unsure")
     assert len(ask.messages[0]["buttons"]) == 21
+
+
+async def test_a_dispute_that_loses_to_the_deadline_job_gets_a_polite_answer(
+    seeded: Database, calendar: WorkingCalendar
+) -> None:
+    if not seeded.is_postgresql:
+        pytest.skip("SQLite takes its one writer lock at BEGIN: a stale ticket is never written")
+    filer = contact_for(seeded, "api", "filer").id
+    draft = workflow.Draft(filer, "api", "Sampah menumpuk", "sampah", Privacy.BIASA, "Siti")
+    officer = workflow.Actor("officer")
+    with seeded.session() as session:
+        complaint = workflow.file_complaint(session, draft, calendar)
+        workflow.verify(session, complaint, officer, calendar)
+        workflow.reply_to_citizen(session, complaint, officer, "Diangkut besok.", calendar)
+        workflow.resolve(session, complaint, officer, "Sudah diangkut.")
+        number = complaint.number
+
+    def the_job_closes_it(session: Session) -> None:  # its clock is past the dispute window
+        assert sla.sweep(session, calendar, utcnow() + timedelta(days=30)).closed == 1
+
+    dispatcher = CollectingDispatcher()
+    with another_writer_first(seeded, the_job_closes_it) as wrote:
+        await ActionDisputeComplaint(seeded).run(dispatcher, tracker("belum selesai", f"c{filer}"), {})
+
+    assert wrote
+    polite = messages.text("complaint_changed_meanwhile").format(number=number)
+    assert dispatcher.messages[0]["text"] == polite
+    with seeded.reading() as session:
+        status = session.scalars(select(Complaint.status).where(Complaint.number == number)).one()
+    assert status == Status.DITUTUP  # closed by the job, not reopened over it

@@ -193,3 +193,25 @@ def test_who_sees_the_description_unmasked_follows_the_privacy_level(
 
     assert (shown == complaint.description) is sees
     assert sees or ("Asep" not in shown and "081234567890" not in shown)
+
+
+def test_anonymising_a_ticket_is_logged_like_every_change_without_personal_data(
+    seeded: Database, calendar: WorkingCalendar
+) -> None:
+    contact_id, finished, _ = setup_citizen(seeded, calendar)
+    erased_at = utcnow()
+    with seeded.session() as session:
+        privacy.erase(session, contact_id, erased_at)
+
+    with seeded.reading() as session:
+        complaint = session.scalars(select(Complaint).where(Complaint.number == finished)).one()
+        last = session.scalars(
+            select(ComplaintEvent)
+            .where(ComplaintEvent.complaint_id == complaint.id)
+            .order_by(ComplaintEvent.id.desc())
+        ).first()
+    assert last is not None
+    assert (last.action, last.actor, last.at) == ("anonymise", "citizen", erased_at)
+    assert (last.reason, last.from_status, last.to_status) == ("hapus_data", "ditutup", "ditutup")
+    logged = repr((last.message, last.reason, last.data))
+    assert not any(personal in logged for personal in ("Budi", "081234567890", "3273010101900001", "Merdeka"))

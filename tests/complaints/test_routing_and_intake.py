@@ -56,13 +56,37 @@ def test_the_likely_category_is_suggested_from_informal_text(
 
 def test_a_district_name_is_resolved_to_its_kemendagri_code(seeded: Database) -> None:
     with seeded.reading() as session:
-        assert intake.resolve_region(session, "di jl cipedes kec. sukajadi kota bandung") == intake.Place(
+        assert intake.resolve_region(session, "di jl setiabudi kec. sukajadi kota bandung") == intake.Place(
             "32.73.07", "Sukajadi"
         )
         assert intake.resolve_region(session, "daerah bojong gede bogor") == intake.Place(
             "32.01.13", "Bojonggede"
         )
         assert intake.resolve_region(session, "deket rumah saya") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        # introduced as a kelurahan, and the name is unique enough with its city
+        ("got mampet di Gg. Mawar RT 03 RW 05 Kel. Cipedes, Kota Bandung", "32.73.07.1002"),
+        # a street that shares a kelurahan's name, in its kecamatan: the kelurahan
+        ("di jl cipedes kec. sukajadi kota bandung", "32.73.07.1002"),
+        # a desa name shared by twenty desa, settled by the kecamatan beside it
+        ("jembatan desa Sukamaju kec. Cibeber Cianjur putus", "32.03.03.2013"),
+        # a kecamatan named after its central desa is the kecamatan
+        ("banjir di kecamatan Sukaluyu Cianjur", "32.03.09"),
+        # a desa name alone, shared across the province: only what is certain
+        ("jalan desa Sukamaju rusak parah", None),
+    ],
+)
+def test_a_kelurahan_or_desa_resolves_when_the_text_settles_which(
+    seeded: Database, text: str, code: str | None
+) -> None:
+    with seeded.reading() as session:
+        place = intake.resolve_region(session, text)
+
+    assert (place.code if place else None) == code
 
 
 def test_place_name_and_privacy_wishes_are_read_from_the_message() -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from bot.db import Database
 from complaints import sla, workflow
@@ -72,3 +77,60 @@ def test_a_resolved_complaint_is_closed_when_the_dispute_window_has_passed(
     assert state(seeded, complaint_id)[0] == Status.SELESAI
     assert sweep(seeded, calendar, datetime(2026, 11, 30, 9, tzinfo=WIB)).closed == 1
     assert state(seeded, complaint_id)[0] == Status.DITUTUP
+
+
+def untouched(db: Database, complaint_id: int) -> tuple[Any, ...]:
+    with db.reading() as session:
+        complaint = session.get_one(Complaint, complaint_id)
+        return complaint.sla_state, complaint.updated_at, complaint.escalated_at, complaint.due_at
+
+
+def test_sweeps_read_only_the_tickets_whose_deadline_state_changes_and_escalate_once(
+    seeded: Database, citizen: int, calendar: WorkingCalendar
+) -> None:
+    due = new_complaint(seeded, citizen, calendar, datetime(2026, 11, 20, 9, tzinfo=WIB))  # due Wed 25th
+    later = new_complaint(seeded, citizen, calendar, datetime(2026, 11, 25, 9, tzinfo=WIB))  # due Mon 30th
+    before = untouched(seeded, later)
+    read: list[int] = []
+
+    def record(complaint: Complaint, _context: Any) -> None:
+        read.append(complaint.id)
+
+    event.listen(Complaint, "load", record)
+    try:  # two app instances sweep at the same moment
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            thursday = datetime(2026, 11, 26, 9, tzinfo=WIB)
+            reports = list(pool.map(lambda _: sweep(seeded, calendar, thursday), range(2)))
+    finally:
+        event.remove(Complaint, "load", record)
+
+    assert set(read) == {due}
+    assert sum(report.escalated for report in reports) == 1
+    assert state(seeded, due) == (Status.BARU, SlaState.OVERDUE, 1)
+    assert untouched(seeded, later) == before
+
+
+def test_a_running_sweep_locks_only_the_tickets_it_changes(
+    seeded: Database, citizen: int, calendar: WorkingCalendar
+) -> None:
+    if not seeded.is_postgresql:
+        pytest.skip("SQLite locks the whole database, not rows")
+    due = new_complaint(seeded, citizen, calendar, datetime(2026, 11, 20, 9, tzinfo=WIB))
+    later = new_complaint(seeded, citizen, calendar, datetime(2026, 11, 25, 9, tzinfo=WIB))
+
+    with Session(seeded.engine) as running, running.begin():
+        assert sla.sweep(running, calendar, datetime(2026, 11, 26, 9, tzinfo=WIB)).escalated == 1
+
+        assert locked(seeded, due)
+        assert not locked(seeded, later)
+
+
+def locked(db: Database, complaint_id: int) -> bool:
+    with Session(db.engine) as probe, probe.begin():
+        try:
+            probe.scalars(
+                select(Complaint.id).where(Complaint.id == complaint_id).with_for_update(nowait=True)
+            ).one()
+        except OperationalError:  # "could not obtain lock on row"
+            return True
+        return False

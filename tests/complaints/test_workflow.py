@@ -97,6 +97,7 @@ def _actions(session: Session, calendar: WorkingCalendar) -> dict[str, Callable[
         "rate": lambda c: workflow.rate(session, c, 4),
         "escalate": lambda c: workflow.escalate(session, c, datetime.now(WIB)),
         "recategorize": lambda c: workflow.recategorize(session, c, OFFICER, _category(session, "sampah")),
+        "anonymise": lambda c: workflow.anonymise(session, c, datetime.now(WIB)),
     }
 
 
@@ -352,3 +353,35 @@ def test_a_deadline_already_missed_when_paused_leaves_one_working_day_after_the_
 
         assert complaint.due_kind == "verify"
         assert complaint.due_at == calendar.add_working_days(late + timedelta(days=1), 1)
+
+
+def test_a_refused_verify_leaves_the_complaint_as_it_was(
+    seeded: Database, citizen: int, calendar: WorkingCalendar
+) -> None:
+    with seeded.session() as session:
+        complaint = filed(session, citizen, calendar)
+        workflow.verify(session, complaint, OFFICER, calendar)
+        routed = complaint.agency_id
+
+        with pytest.raises(workflow.IllegalTransition):  # already verified
+            workflow.verify(session, complaint, OFFICER, calendar, agency=agency(session, "dlh-jabar"))
+        complaint_id = complaint.id
+
+    with seeded.reading() as session:
+        stored = session.get_one(Complaint, complaint_id)
+        assert stored.agency_id == routed
+        assert [event.action for event in _events(session, stored)] == ["file", "verify"]
+
+
+def test_each_change_raises_the_version_and_records_the_agency_a_verifier_chose(
+    seeded: Database, citizen: int, calendar: WorkingCalendar
+) -> None:
+    with seeded.session() as session:
+        complaint = filed(session, citizen, calendar)
+        assert complaint.version == 1
+
+        workflow.verify(session, complaint, OFFICER, calendar, agency=agency(session, "dlh-jabar"))
+        workflow.reply_to_citizen(session, complaint, OFFICER, "Kami tangani.", calendar)
+
+        assert complaint.version == 3
+        assert _events(session, complaint)[1].data == {"agency": "dlh-jabar"}
