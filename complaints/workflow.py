@@ -348,7 +348,7 @@ def request_info(
         if complaint.due_at and complaint.due_at > now
         else 0
     )
-    complaint.due_kind, complaint.due_at = "citizen", None
+    _clear_due(complaint, "citizen")
 
 
 @_one_change
@@ -387,7 +387,7 @@ def resolve(session: Session, complaint: Complaint, actor: Actor, text: str) -> 
         session, complaint, "resolve", actor, message=text, notify="complaint_resolved", rating=True
     )
     complaint.resolved_at = now
-    complaint.due_kind, complaint.due_at, complaint.sla_state = None, None, SlaState.ON_TRACK
+    _clear_due(complaint)
 
 
 @_one_change
@@ -398,7 +398,7 @@ def reject(session: Session, complaint: Complaint, actor: Actor, reason: RejectR
         notify_values={"reason": messages.text(f"reject_{reason}")},
     )  # fmt: skip
     complaint.reject_reason = reason
-    complaint.due_kind, complaint.due_at = None, None
+    _clear_due(complaint)
 
 
 @_one_change
@@ -425,7 +425,7 @@ def mark_duplicate(session: Session, complaint: Complaint, actor: Actor, origina
         notify="complaint_duplicate", notify_values={"original": original.number},
     )  # fmt: skip
     complaint.reject_reason, complaint.duplicate_of_id = RejectReason.DUPLIKAT, original.id
-    complaint.due_kind, complaint.due_at = None, None
+    _clear_due(complaint)
 
 
 @_one_change
@@ -567,6 +567,12 @@ def notification(
     dispute = Button(messages.text("complaint_not_solved"), f'/dispute{{"ticket": "{complaint.number}"}}')
     buttons = (*ratings, dispute)
     return Reply(text=text + "\n\n" + messages.text("complaint_rate_ask"), buttons=buttons, template=template)
+
+
+def _clear_due(complaint: Complaint, kind: str | None = None) -> None:
+    """No deadline runs (``kind`` "citizen": the clock waits for them), so none is due soon or late:
+    a queue must not show a rejected or waiting ticket as "terlambat"."""
+    complaint.due_kind, complaint.due_at, complaint.sla_state = kind, None, SlaState.ON_TRACK
 
 
 def _set_due(

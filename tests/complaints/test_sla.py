@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.db import Database
 from complaints import sla, workflow
 from complaints.calendar import WorkingCalendar
-from complaints.models import Complaint, ComplaintEvent, Privacy, SlaState, Status
+from complaints.models import Complaint, ComplaintEvent, Privacy, RejectReason, SlaState, Status
 
 WIB = ZoneInfo("Asia/Jakarta")
 OFFICER = workflow.Actor("officer")
@@ -134,3 +134,27 @@ def locked(db: Database, complaint_id: int) -> bool:
         except OperationalError:  # "could not obtain lock on row"
             return True
         return False
+
+
+@pytest.mark.parametrize("stop", ["reject", "request_info", "mark_duplicate"])
+def test_a_late_ticket_whose_clock_stops_is_no_longer_shown_late(
+    seeded: Database, citizen: int, calendar: WorkingCalendar, stop: str
+) -> None:
+    complaint = new_complaint(seeded, citizen, calendar, datetime(2026, 11, 20, 9, tzinfo=WIB))
+    original = new_complaint(seeded, citizen, calendar, datetime(2026, 11, 20, 9, tzinfo=WIB))
+    sweep(seeded, calendar, datetime(2026, 11, 26, 9, tzinfo=WIB))
+    assert state(seeded, complaint) == (Status.BARU, SlaState.OVERDUE, 1)
+
+    with seeded.session() as session:
+        ticket = session.get(Complaint, complaint)
+        assert ticket is not None
+        if stop == "reject":
+            workflow.reject(session, ticket, OFFICER, RejectReason.SPAM, "Bukan laporan.")
+        elif stop == "mark_duplicate":
+            workflow.mark_duplicate(session, ticket, OFFICER, session.get_one(Complaint, original))
+        else:
+            workflow.request_info(session, ticket, OFFICER, "Di RT berapa?", calendar)
+
+    with seeded.reading() as session:
+        ticket = session.get_one(Complaint, complaint)
+        assert (ticket.due_at, ticket.sla_state) == (None, SlaState.ON_TRACK)
