@@ -24,6 +24,7 @@ lint: setup
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/mypy bot channels actions nlu catalog complaints
+	@$(VENV)/bin/lint-imports
 
 format: setup
 	@$(VENV)/bin/ruff format .

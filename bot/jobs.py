@@ -15,7 +15,7 @@ from bot.rasa_server import forget_conversation
 from bot.settings import Settings
 from channels import media
 from channels.contacts import finish_erasures
-from complaints import sla
+from complaints import attachments, sla
 from complaints.calendar import WorkingCalendar
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class MaintenanceWorker:
         erased = finish_erasures(self.db, partial(forget_conversation, self.settings))
         if erased:
             logger.info("erased %d contacts on their request", erased)
-        fetched = media.fetch_pending(
+        fetched = attachments.fetch_pending(
             self.db, self.media_sources, self.settings.var_dir / "media", self.settings.media_max_bytes, now
         )
         if fetched:

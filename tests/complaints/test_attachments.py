@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from bot.db import Database, utcnow
 from channels import media
 from complaints import workflow
+from complaints.attachments import fetch_pending
 from complaints.calendar import WorkingCalendar
 from complaints.models import Attachment, Privacy
 from tests.fake_telegram import fake_telegram
@@ -53,7 +54,7 @@ def attachments(db: Database) -> list[Attachment]:
 def fetch(
     db: Database, sources: list[media.Source], folder: Path, max_bytes: int = 1_000_000, later: float = 0
 ) -> int:
-    return media.fetch_pending(db, sources, folder / "media", max_bytes, utcnow() + timedelta(hours=later))
+    return fetch_pending(db, sources, folder / "media", max_bytes, utcnow() + timedelta(hours=later))
 
 
 def twilio_source(fake: FakeTwilio) -> media.TwilioMedia:
